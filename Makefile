@@ -1,0 +1,67 @@
+# openpai-ansible: set-up, tests and the local lab.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PY_COLORS := 0
+export ANSIBLE_FORCE_COLOR := 0
+COLLECTION := collections/ansible_collections/openpai/cluster
+LAB_INVENTORY ?= inventories/docker-lab
+LAB_OUT ?= .lab/docker-lab
+ROLE ?= preflight
+
+.PHONY: help setup lint unit molecule test test-role lab lab-down bench build clean docker
+
+help:
+	@echo "make setup      create $(VENV) with every pinned dependency"
+	@echo "make test       the test suite: lint, unit/render/CLI tests, molecule scenarios"
+	@echo "make lab        start the Docker lab from $(LAB_INVENTORY) and deploy onto it"
+	@echo "make lab-down   remove the lab's node containers"
+	@echo "make test-role ROLE=<name>   one role's molecule scenario"
+	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
+
+$(BIN)/paictl: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(BIN)/paictl
+
+docker:
+	bash $(COLLECTION)/roles/lab/files/ensure-docker.sh
+
+lint: setup
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --profile production --offline
+	cd $(COLLECTION) && ../../../../$(BIN)/ansible-galaxy collection build --force --output-path ../../../../.cache/dist >/dev/null && echo "collection build ok"
+
+unit: setup
+	$(BIN)/pytest -q tests/unit tests/render tests/cli
+
+molecule: setup docker
+	cd $(COLLECTION)/roles/preflight && ../../../../../../$(BIN)/molecule test
+
+test-role: setup docker
+	cd $(COLLECTION)/roles/$(ROLE) && ../../../../../../$(BIN)/molecule test
+
+test: lint unit molecule
+
+lab: setup docker
+	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)
+	$(BIN)/paictl deploy -i $(LAB_OUT)
+
+lab-down: setup
+	$(BIN)/paictl lab down -i $(LAB_OUT)
+
+bench: setup
+	$(BIN)/python bench/bench_paictl.py
+
+build: setup
+	mkdir -p .cache/dist
+	cd $(COLLECTION) && ../../../../$(BIN)/ansible-galaxy collection build --force --output-path ../../../../.cache/dist
+
+clean:
+	rm -rf .cache/dist .pytest_cache

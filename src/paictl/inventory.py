@@ -1,0 +1,160 @@
+"""An inventory (directory, file or OpenPAI layout.yaml) loaded with Ansible's own
+inventory code, so paictl sees exactly what ansible-playbook sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paictl import project
+from paictl.errors import PaictlError
+
+# Variables Ansible adds to every host that are not part of the inventory.
+MAGIC_VARS = {
+    "ansible_config_file", "ansible_facts", "ansible_playbook_python", "ansible_version", "group_names",
+    "groups", "inventory_dir", "inventory_file", "inventory_hostname", "inventory_hostname_short",
+    "playbook_dir", "hostvars", "omit", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_play_batch",
+    "ansible_dependent_role_names", "ansible_role_names", "role_names", "ansible_collection_name",
+    "ansible_run_tags", "ansible_skip_tags", "ansible_check_mode", "ansible_diff_mode", "ansible_forks",
+    "ansible_inventory_sources", "ansible_limit", "ansible_verbosity", "environment",
+}
+# Variables the fact-free validation reads from each host.
+HOST_KEYS = ("openpai_machine_type", "ansible_host", "ansible_connection")
+
+
+def plain(value):
+    """Ansible's tagged containers and strings as plain Python (for YAML/JSON output)."""
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def role_defaults(*roles):
+    """Role defaults (lowest precedence), as ansible-playbook would load them, in order."""
+    from ansible.parsing.dataloader import DataLoader
+    loader = DataLoader()
+    merged = {}
+    for role in roles:
+        path = project.collection() / "roles" / role / "defaults" / "main.yml"
+        data = loader.load_from_file(str(path), cache="none", trusted_as_template=True) or {}
+        merged.update(data)
+    return merged
+
+
+class Inventory:
+    """Groups and variables of one inventory source."""
+
+    def __init__(self, source):
+        path = Path(source)
+        if not path.exists():
+            raise PaictlError("inventory %s: no such file or directory" % source)
+        project.init_ansible()
+        from ansible.errors import AnsibleError
+        from ansible.inventory.manager import InventoryManager
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.vars.manager import VariableManager
+
+        self.path = path.resolve()
+        self.loader = DataLoader()
+        try:
+            self.manager = InventoryManager(loader=self.loader, sources=[str(self.path)])
+        except AnsibleError as exc:
+            raise PaictlError("inventory %s: %s" % (source, _first_line(exc))) from None
+        self.variables = VariableManager(loader=self.loader, inventory=self.manager)
+        self.groups = {name: [h.name for h in group.get_hosts()] for name, group in self.manager.groups.items()}
+        self.hosts = [h.name for h in self.manager.get_hosts()]
+        self._raw = {}
+
+    # -- variables ---------------------------------------------------------
+    def raw_vars(self, host):
+        """The host's inventory variables (group_vars, host_vars, plugin vars), untemplated."""
+        if host not in self._raw:
+            allv = self.variables.get_vars(host=self.manager.get_host(host), include_hostvars=False)
+            self._raw[host] = {k: v for k, v in allv.items() if k not in MAGIC_VARS}
+        return self._raw[host]
+
+    def all_vars(self):
+        """Variables of group 'all' (what the implicit localhost sees), untemplated."""
+        allv = self.variables.get_vars(host=self.manager.localhost, include_hostvars=False)
+        return {k: v for k, v in allv.items() if k not in MAGIC_VARS and k not in ("ansible_connection",
+                                                                                     "ansible_python_interpreter")}
+
+    def hostvars(self):
+        """Ansible's ``hostvars`` for templates; each host's variables are read once."""
+        if getattr(self, "_hostvars", None) is None:
+            from ansible.vars.hostvars import HostVars
+
+            class _CachedHostVars(HostVars):
+                _memo = {}
+
+                def raw_get(self, host_name):
+                    if host_name not in self._memo:
+                        self._memo[host_name] = super().raw_get(host_name)
+                    return self._memo[host_name]
+
+            self._hostvars = _CachedHostVars(self.manager, self.variables, self.loader)
+            self._hostvars._memo = {}
+        return self._hostvars
+
+    def host_template_vars(self, host):
+        """Everything a template sees for ``host`` (without role defaults and facts)."""
+        self.hostvars()
+        return self.variables.get_vars(host=self.manager.get_host(host), include_hostvars=True)
+
+    def templar(self, variables):
+        from ansible.template import Templar
+        return Templar(loader=self.loader, variables=variables)
+
+    def templated(self, variables, keys):
+        """``keys`` of ``variables``, templated (missing keys are left out)."""
+        from ansible.errors import AnsibleError
+        templar = self.templar(variables)
+        out = {}
+        for key in keys:
+            if key in variables:
+                try:
+                    out[key] = plain(templar.template(variables[key]))
+                except AnsibleError as exc:
+                    raise PaictlError("variable %r: %s" % (key, _first_line(exc))) from None
+        return out
+
+    def cluster_vars(self):
+        """Cluster-wide variables over the collection's defaults, templated."""
+        variables = dict(role_defaults("cluster_defaults"))
+        variables.update(self.all_vars())
+        keys = [k for k in variables if k.startswith("openpai_") and k not in ("openpai_address",)]
+        return self.templated(variables, keys)
+
+    def check_vars(self):
+        """Per-host variables the fact-free validation reads."""
+        return {h: self.templated(self.raw_vars(h), HOST_KEYS) for h in self.hosts}
+
+
+def _first_line(exc):
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+def model():
+    """The collection's model module (shared with the filters)."""
+    project.init_ansible()
+    from ansible_collections.openpai.cluster.plugins.module_utils import model as m
+    return m
+
+
+def layout_model():
+    project.init_ansible()
+    from ansible_collections.openpai.cluster.plugins.module_utils import layout as lm
+    return lm
+
+
+def problems(inv: Inventory):
+    """Every fact-free problem of the inventory (the same function the preflight role runs)."""
+    return model().inventory_problems(inv.check_vars(), inv.groups, inv.cluster_vars())

@@ -1,0 +1,61 @@
+"""paictl config render: each host's files, rendered from the roles' own templates
+and defaults with the inventory's variables, without contacting any host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paictl import inventory, project
+from paictl.errors import PaictlError
+
+# What the roles write: (role, variable listing the role's templates, output folder, groups of hosts).
+# Every template is "<file>.j2" in the role's templates/ and lands in DIR/<host>/<folder>/<file>.
+TARGETS = (
+    ("hadoop_common", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker")),
+)
+BASE_ROLES = ("cluster_defaults",)
+
+
+def run(args, out):
+    inv = inventory.Inventory(args.inventory)
+    found = inventory.problems(inv)
+    if found:
+        raise PaictlError("%s: %d problem(s); nothing rendered" % (args.inventory, len(found)), found)
+    written = render(inv, Path(args.output))
+    hosts = {p.relative_to(Path(args.output)).parts[0] for p in written}
+    out.write("rendered %d files for %d hosts into %s\n" % (len(written), len(hosts), args.output))
+    return 0
+
+
+def render(inv, outdir):
+    from ansible.errors import AnsibleError
+    from ansible.template import trust_as_template
+
+    written = []
+    for role, files_var, folder, groups in TARGETS:
+        defaults = inventory.role_defaults(*BASE_ROLES, role)
+        hosts = [h for h in inv.hosts if any(h in inv.groups.get(g, ()) for g in groups)]
+        template_dir = project.collection() / "roles" / role / "templates"
+        sources = {}
+        for host in hosts:
+            variables = dict(defaults)
+            variables.update(inv.host_template_vars(host))
+            templar = inv.templar(variables)
+            try:
+                names = templar.template(variables[files_var])
+                for name in names:
+                    if name not in sources:
+                        sources[name] = trust_as_template((template_dir / (name + ".j2")).read_text())
+                    text = templar.template(sources[name])
+                    dest = outdir / host / folder / name
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_text(text)
+                    written.append(dest)
+            except AnsibleError as exc:
+                raise PaictlError("host %r: rendering %s failed: %s" % (host, role, inventory._first_line(exc))) \
+                    from None
+            except OSError as exc:
+                raise PaictlError("cannot write %s: %s" % (exc.filename or outdir, exc.strerror)) from None
+    return written
+
+
