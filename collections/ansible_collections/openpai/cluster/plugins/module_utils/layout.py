@@ -124,6 +124,7 @@ def parse_layout(data, source="layout.yaml"):
                 problems.append("%s: field 'sshport': %r is not a port number" % (where, hv["ansible_port"]))
                 del hv["ansible_port"]
 
+        before = len(problems)
         is_master = _flag(merged.get("pai-master"), "%s: field 'pai-master'" % where, problems)
         is_worker = _flag(merged.get("pai-worker"), "%s: field 'pai-worker'" % where, problems)
         k8s_role = merged.get("k8s-role")
@@ -134,7 +135,7 @@ def parse_layout(data, source="layout.yaml"):
         else:
             problems.append('%s: field \'k8s-role\': must be "master" or "worker", got %r' % (where, k8s_role))
             kube_cp = kube_node = False
-        if not is_master and not is_worker:
+        if not is_master and not is_worker and len(problems) == before:
             problems.append('%s: neither pai-master nor pai-worker is "true"; the machine would have no role'
                             % where)
         for group, member in ((model.GROUP_KUBE_CONTROL_PLANE, kube_cp), (model.GROUP_KUBE_NODE, kube_node),

@@ -368,7 +368,9 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
         problems.append("group %r: empty while %r has hosts; Kubernetes needs a control plane"
                         % (GROUP_KUBE_CONTROL_PLANE, GROUP_KUBE_NODE))
 
-    skus, sku_problems = resolve_skus(cluster_vars.get("openpai_machine_skus"))
+    raw_skus = cluster_vars.get("openpai_machine_skus")
+    skus, sku_problems = resolve_skus(raw_skus)
+    skus_usable = isinstance(raw_skus, dict) and bool(raw_skus)
     problems.extend(sku_problems)
     problems.extend(virtual_cluster_problems(cluster_vars.get("openpai_virtual_clusters")))
     try:
@@ -406,6 +408,8 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
             seen_addresses.setdefault(host, host)
 
         sku_name = hv.get("openpai_machine_type")
+        if not skus_usable:
+            continue  # reported once above
         if sku_name is None:
             problems.append("%s: field 'openpai_machine_type' is missing (one of: %s)"
                             % (where, ", ".join(sorted(skus)) or "no SKU defined"))
