@@ -31,16 +31,20 @@ def render(inv, outdir):
     from ansible.errors import AnsibleError
     from ansible.template import trust_as_template
 
+    from paictl import jinja_cache
+    jinja_cache.enable()
+
     written = []
     for role, files_var, folder, groups in TARGETS:
         defaults = inventory.role_defaults(*BASE_ROLES, role)
         hosts = [h for h in inv.hosts if any(h in inv.groups.get(g, ()) for g in groups)]
         template_dir = project.collection() / "roles" / role / "templates"
         sources = {}
+        templar = inv.templar({})  # one templar: compiled expressions are reused across hosts
         for host in hosts:
             variables = dict(defaults)
             variables.update(inv.host_template_vars(host))
-            templar = inv.templar(variables)
+            templar.available_variables = variables
             try:
                 names = templar.template(variables[files_var])
                 for name in names:

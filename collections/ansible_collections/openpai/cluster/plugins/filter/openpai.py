@@ -16,6 +16,7 @@ description:
   - C(inventory_problems) validates a whole inventory without facts and lists every problem.
   - C(host_checks) compares a host's facts with its SKU (fact-based preflight).
   - C(virtual_cluster_queues) turns virtual clusters into CapacityScheduler properties.
+  - C(merge_properties) merges flat property mappings, later ones winning.
   - C(hadoop_xml) renders a mapping as a Hadoop configuration file.
 author: openpai-ansible contributors
 """
@@ -89,6 +90,15 @@ def virtual_cluster_queues(vcs):
     return model.virtual_cluster_queues(vcs)
 
 
+def merge_properties(base, *overlays):
+    """Shallow merge of property mappings, later ones win (a fast, flat ``combine``)."""
+    merged = dict(base or {})
+    for overlay in overlays:
+        if overlay:
+            merged.update(dict(overlay))
+    return merged
+
+
 def hadoop_xml(properties, comment=None):
     try:
         return hadoop.hadoop_xml(dict(properties), comment)
@@ -116,5 +126,6 @@ class FilterModule:
             "inventory_problems": inventory_problems,
             "host_checks": host_checks,
             "virtual_cluster_queues": virtual_cluster_queues,
+            "merge_properties": merge_properties,
             "hadoop_xml": hadoop_xml,
         }.items()}

@@ -1,0 +1,84 @@
+"""paictl deploy drives site.yml through ansible-runner: display, JSON, retry command.
+Hosts here use the local connection (writing only under a temp dir) and one
+unreachable host on loopback."""
+
+import json
+import sys
+
+import pytest
+import yaml
+
+
+def local_inventory(tmp_path, unreachable=False):
+    doc = {"all": {
+        "vars": {
+            "ansible_python_interpreter": sys.executable,
+            "ansible_become": False,
+            "openpai_lab": True,
+            "hadoop_conf_dir": str(tmp_path / "etc") + "/{{ inventory_hostname }}/hadoop",
+            "openpai_machine_skus": {"small": {"mem": "16Gi", "cpu": {"vcore": 2}},
+                                     "gpu": {"mem": "12Gi", "cpu": {"vcore": 2},
+                                             "gpu": {"type": "Tesla K80", "count": 2}}},
+        },
+        "hosts": {
+            "node-a": {"ansible_connection": "local", "openpai_machine_type": "small"},
+            "node-b": ({"ansible_host": "127.0.0.1", "ansible_port": 1, "openpai_machine_type": "gpu",
+                        "ansible_ssh_common_args": "-o ConnectTimeout=3 -o StrictHostKeyChecking=no"}
+                       if unreachable else {"ansible_connection": "local", "openpai_machine_type": "gpu"}),
+        },
+        "children": {
+            "kube_control_plane": {"hosts": {"node-a": None}},
+            "kube_node": {"hosts": {"node-b": None}},
+            "pai_master": {"hosts": {"node-a": None}},
+            "pai_worker": {"hosts": {"node-b": None}},
+        },
+    }}
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "hosts.yml").write_text(yaml.safe_dump(doc))
+    return folder
+
+
+@pytest.mark.slow
+def test_deploy_display_then_idempotent_json(tmp_path, paictl):
+    inv = local_inventory(tmp_path)
+    rc, out, err = paictl("deploy", "-i", inv)
+    assert rc == 0, out + err
+    assert "PLAY  Validate the inventory before touching any host" in out
+    assert "TASK  Write the Hadoop configuration" in out
+    assert "changed     node-b" in out
+    assert "SUMMARY" in out and "deploy succeeded" in out
+    assert (tmp_path / "etc/node-b/hadoop/yarn-site.xml").is_file()
+    # A second run changes nothing, and --json prints one object with per-host counters.
+    rc, out, err = paictl("deploy", "-i", inv, "--json")
+    assert rc == 0, out + err
+    data = json.loads(out)
+    assert set(data) == {"status", "hosts"} and data["status"] == "successful"
+    assert set(data["hosts"]) >= {"node-a", "node-b"}
+    for host in ("node-a", "node-b"):
+        counters = data["hosts"][host]
+        assert set(counters) == {"ok", "changed", "failed", "unreachable", "skipped"}
+        assert counters["changed"] == 0 and counters["failed"] == 0 and counters["ok"] > 0
+
+
+@pytest.mark.slow
+def test_deploy_tags_and_check_mode(tmp_path, paictl):
+    inv = local_inventory(tmp_path)
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "hadoop", "--check", "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["status"] == "successful", out + err
+    assert not (tmp_path / "etc").exists(), "check mode wrote files"
+    assert data["hosts"]["node-b"]["changed"] > 0  # it reports what it would change
+
+
+@pytest.mark.slow
+def test_deploy_failure_gives_retry_command(tmp_path, paictl):
+    inv = local_inventory(tmp_path, unreachable=True)
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight")
+    assert rc != 0
+    assert "UNREACHABLE node-b" in out
+    assert "retry only the failed hosts with:\n  paictl deploy -i %s --limit node-b --tags preflight" % inv in out
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight", "--json")
+    data = json.loads(out)
+    assert rc != 0 and data["status"] == "failed"
+    assert data["hosts"]["node-b"]["unreachable"] == 1 and data["hosts"]["node-a"]["failed"] == 0
