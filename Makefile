@@ -12,7 +12,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup lint unit molecule test test-role lab lab-down bench build clean docker
+.PHONY: help setup lint unit molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -41,11 +41,24 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit tests/render tests/cli
 
+# Every role scenario (roles/<role>/molecule/default), then the harness self-test.
 molecule: setup docker
-	cd $(COLLECTION)/roles/preflight && ../../../../../../$(BIN)/molecule test
+	set -e; for dir in $(COLLECTION)/roles/*/molecule/default; do \
+	  role=$$(basename $$(dirname $$(dirname $$dir))); \
+	  echo "=== molecule: role $$role"; \
+	  (cd $(COLLECTION)/roles/$$role && molecule test) || exit 1; \
+	done
+	molecule test -s smoke
+
+# Multi-node scenarios (long; see README).
+test-hadoop: setup docker
+	molecule test -s hadoop
+
+test-kubernetes: setup docker
+	molecule test -s kubernetes
 
 test-role: setup docker
-	cd $(COLLECTION)/roles/$(ROLE) && ../../../../../../$(BIN)/molecule test
+	cd $(COLLECTION)/roles/$(ROLE) && molecule test
 
 test: lint unit molecule
 

@@ -84,7 +84,7 @@ def lab_inventory(inv, lab, lab_nodes, addresses):
     doc = {"all": {"vars": common, "hosts": host_entries, "children": children}}
     return ("# Written by `paictl lab up` from %s: the lab's node containers.\n"
             "# Remove the lab with: paictl lab down -i <this directory>\n---\n" % inv.path
-            + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).replace(": null\n", ":\n"))
+            + yaml.safe_dump(inventory.plain(doc), sort_keys=False, default_flow_style=False).replace(": null\n", ":\n"))
 
 
 def up(args, out):

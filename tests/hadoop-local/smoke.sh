@@ -94,6 +94,14 @@ xml hdfs-site.xml \
   dfs.datanode.ipc.address 127.0.0.1:9867 \
   dfs.permissions.superusergroup "$HUSER"
 
+# The MapReduce shuffle aux-service listens on 0.0.0.0:13562 (no bind-host
+# setting), so it is configured only when the MapReduce check runs.
+SHUFFLE=()
+if [[ "${SMOKE_MR:-0}" == 1 ]]; then
+  SHUFFLE=(yarn.nodemanager.aux-services mapreduce_shuffle
+           yarn.nodemanager.aux-services.mapreduce_shuffle.class org.apache.hadoop.mapred.ShuffleHandler
+           mapreduce.shuffle.port 13562)
+fi
 xml yarn-site.xml \
   yarn.resourcemanager.hostname 127.0.0.1 \
   yarn.resourcemanager.bind-host 127.0.0.1 \
@@ -113,12 +121,11 @@ xml yarn-site.xml \
   yarn.nodemanager.vmem-check-enabled false \
   yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage 99.0 \
   yarn.nodemanager.env-whitelist JAVA_HOME,HADOOP_COMMON_HOME,HADOOP_HDFS_HOME,HADOOP_CONF_DIR,CLASSPATH_PREPEND_DISTCACHE,HADOOP_YARN_HOME,HADOOP_HOME,HADOOP_MAPRED_HOME,PATH,LANG,TZ \
-  yarn.nodemanager.aux-services mapreduce_shuffle \
-  yarn.nodemanager.aux-services.mapreduce_shuffle.class org.apache.hadoop.mapred.ShuffleHandler \
   yarn.scheduler.minimum-allocation-mb 256 \
   yarn.scheduler.maximum-allocation-mb 4096 \
   yarn.scheduler.maximum-allocation-vcores 4 \
-  yarn.log-aggregation-enable false
+  yarn.log-aggregation-enable false \
+  "${SHUFFLE[@]}"
 
 cat > "$CONF/resource-types.xml" <<'EOF'
 <?xml version="1.0"?>
@@ -157,7 +164,8 @@ CP="$CONF:$S/common/lib/*:$S/common/*:$S/hdfs:$S/hdfs/lib/*:$S/hdfs/*:$S/mapredu
 # NoClassDefFoundError: .../timelineservice/collector/TimelineCollectorManager.
 CP_YARN_DAEMON="$CP:$S/yarn/timelineservice/*:$S/yarn/timelineservice/lib/*"
 JAVA17_OPTS=(-XX:+IgnoreUnrecognizedVMOptions)
-for pkg in java.io java.lang java.lang.reflect java.math java.net java.text java.util \
+# SMOKE_JAVA17_OPENS=0 drops the --add-opens list (to see what breaks without it).
+[[ "${SMOKE_JAVA17_OPENS:-1}" == 0 ]] || for pkg in java.io java.lang java.lang.reflect java.math java.net java.text java.util \
            java.util.concurrent java.util.zip sun.security.util sun.security.x509; do
   JAVA17_OPTS+=("--add-opens=java.base/$pkg=ALL-UNNAMED")
 done
@@ -198,8 +206,10 @@ stop_all() {
   done
   PIDS=()
 }
+MAIN_PID=$BASHPID
 finish() {
   local rc=$?
+  [[ $BASHPID == "$MAIN_PID" ]] || return 0
   stop_all
   if [[ $rc -ne 0 || $FAILED -ne 0 ]]; then
     log "logs kept in $LOGS"; tail -n 30 "$LOGS"/*.log 2>/dev/null | grep -E 'ERROR|FATAL|Exception|==>' | tail -40 >&2 || true
@@ -275,10 +285,13 @@ check "NM web UI /node" \
   bash -c '[[ $(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:8042/node) == 200 ]]'
 
 DSJAR="$(echo "$S"/yarn/hadoop-yarn-applications-distributedshell-*.jar)"
-log "running DistributedShell (yarn.io/gpu=1, nvidia-smi -L)"
+# Absolute path: DefaultContainerExecutor starts containers without the NM's
+# environment, so bash's built-in default PATH wins over the whitelisted PATH
+# (launch_container.sh has `export PATH=${PATH:-<NM PATH>}`, PATH already set).
+log "running DistributedShell (yarn.io/gpu=1, $GPUBIN/nvidia-smi -L)"
 ds() {
   run_java ds-client org.apache.hadoop.yarn.applications.distributedshell.Client \
-    -jar "$DSJAR" -shell_command "nvidia-smi -L" -num_containers 1 \
+    -jar "$DSJAR" -shell_command "$GPUBIN/nvidia-smi -L" -num_containers 1 \
     -master_memory 512 -container_resources memory-mb=512,vcores=1,yarn.io/gpu=1 \
     -timeout 300000 >"$LOGS/ds-client.out" 2>&1
 }

@@ -19,7 +19,8 @@ SUITE=bookworm
 CACHE=${OPENPAI_LAB_CACHE:-/var/cache/openpai-lab}
 PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,iputils-ping,procps,ca-certificates,gnupg,curl,kmod,less
 
-if [ "${OPENPAI_LAB_REBUILD:-0}" != 1 ] && docker image inspect "$IMAGE_TAG" >/dev/null 2>&1; then
+old_id=$(docker image inspect -f '{{.Id}}' "$IMAGE_TAG" 2>/dev/null || true)
+if [ "${OPENPAI_LAB_REBUILD:-0}" != 1 ] && [ -n "$old_id" ] && docker image inspect "$IMAGE_TAG" >/dev/null 2>&1; then
   echo OK
   exit 0
 fi
@@ -137,7 +138,13 @@ ln -s /etc/machine-id "$ROOTFS/var/lib/dbus/machine-id"
 : >"$ROOTFS/etc/hostname"
 rm -f "$ROOTFS/etc/resolv.conf"
 # Trim.
-rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/log/*.log
+# Drop the package lists and the apt caches built from them, and date the lists directory to
+# 1970: ansible.builtin.apt's cache_valid_time reads that mtime, and a fresh one would make it
+# skip the update and find no packages.
+rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/lib/apt/lists/* \
+  "$ROOTFS"/var/log/*.log
+rm -f "$ROOTFS/var/lib/apt/periodic/update-success-stamp"
+touch -d @0 "$ROOTFS/var/lib/apt/lists"
 
 echo "importing $IMAGE_TAG"
 # Docker 20.10's import rejects STOPSIGNAL, so import a raw layer and add the metadata with a
@@ -154,4 +161,8 @@ printf '%s\n' \
 DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_TAG" -f "$WORK/Dockerfile" "$WORK/empty-context" >/dev/null 2>"$WORK/build.err" || {
   cat "$WORK/build.err" >&2; exit 1; }
 docker rmi "$RAW_TAG" >/dev/null 2>&1 || true
+# A rebuild leaves the previous image untagged; drop it unless a container still uses it.
+if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect -f '{{.Id}}' "$IMAGE_TAG")" ]; then
+  docker rmi "$old_id" >/dev/null 2>&1 || true
+fi
 echo CHANGED
