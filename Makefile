@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 export PY_COLORS := 0
 export ANSIBLE_FORCE_COLOR := 0
 COLLECTION := collections/ansible_collections/openpai/cluster

@@ -70,6 +70,8 @@ class Progress:
         else:
             return
         line = "    %-11s %s" % (status, host)
+        if status == "ok" and data.get("task_action") in ("debug", "ansible.builtin.debug") and result.get("msg"):
+            line += "\n" + "\n".join("        " + m for m in _message(result).splitlines())
         if status in ("FAILED", "UNREACHABLE"):
             message = _message(result)
             self.failures.append((host, self._task, message))
