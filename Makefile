@@ -13,7 +13,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup lint unit molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
+.PHONY: help setup lint unit lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -42,6 +42,10 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit tests/render tests/cli
 
+# paictl lab up / deploy / lab down on real node containers.
+lab-tests: setup docker
+	$(BIN)/pytest -q tests/lab
+
 # Every role scenario (roles/<role>/molecule/default), then the harness self-test.
 molecule: setup docker
 	set -e; for dir in $(COLLECTION)/roles/*/molecule/default; do \
@@ -61,7 +65,7 @@ test-kubernetes: setup docker
 test-role: setup docker
 	cd $(COLLECTION)/roles/$(ROLE) && molecule test
 
-test: lint unit molecule
+test: lint unit lab-tests molecule
 
 lab: setup docker
 	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)

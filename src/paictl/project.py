@@ -36,6 +36,7 @@ def ansible_env() -> dict:
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "ANSIBLE_FORCE_COLOR": "0",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
     }
     return env
 
@@ -47,6 +48,7 @@ def init_ansible():
         return
     os.environ["ANSIBLE_CONFIG"] = str(root() / "ansible.cfg")
     os.environ.setdefault("ANSIBLE_NOCOLOR", "1")
+    os.environ["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "True"  # a broken inventory is an error, not empty
     from ansible.plugins.loader import init_plugin_loader
     init_plugin_loader([str(root() / "collections")])
     _initialised = True

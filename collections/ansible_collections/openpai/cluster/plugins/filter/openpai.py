@@ -21,6 +21,8 @@ description:
 author: openpai-ansible contributors
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.openpai.cluster.plugins.module_utils import hadoop, hostcheck, model
@@ -100,10 +102,10 @@ def merge_properties(base, *overlays):
 
 
 def hadoop_xml(properties, comment=None):
-    try:
-        return hadoop.hadoop_xml(dict(properties), comment)
-    except TypeError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+    if not isinstance(properties, Mapping):
+        raise AnsibleFilterError("hadoop_xml expects a mapping of property names to values, got %s"
+                                 % type(properties).__name__)
+    return hadoop.hadoop_xml(dict(properties), comment)
 
 
 def _policy(policy):
