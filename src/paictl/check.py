@@ -8,7 +8,7 @@ from paictl import inventory
 
 
 def run(args, out):
-    inv = inventory.Inventory(args.inventory)
+    inv = inventory.load(args)
     found = inventory.problems(inv)
     summary = _summary(inv) if not found else None
     if args.json:

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from paictl import __version__
+from paictl import __version__, vault
 from paictl.errors import PaictlError
 
 TAGS = ("preflight", "hosts", "kubernetes", "hadoop", "services", "verify")
@@ -51,10 +51,12 @@ def build_parser():
     render = config_verbs.add_parser("render", help="write each host's files as the roles would, touching no host")
     render.add_argument("-i", "--inventory", required=True, metavar="INV")
     render.add_argument("-o", "--output", required=True, metavar="DIR")
+    vault.add_arguments(render)
 
     check = verbs.add_parser("check", help="validate an inventory without contacting any host")
     check.add_argument("-i", "--inventory", required=True, metavar="INV")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    vault.add_arguments(check)
 
     deploy = verbs.add_parser("deploy", help="run site.yml on the inventory")
     deploy.add_argument("-i", "--inventory", required=True, metavar="INV")
@@ -62,6 +64,7 @@ def build_parser():
     deploy.add_argument("--tags", type=_tags, metavar="TAGS", help="comma-separated: " + ",".join(TAGS))
     deploy.add_argument("--check", action="store_true", help="dry run (Ansible check mode)")
     deploy.add_argument("--json", action="store_true", help="print one JSON object instead of the display")
+    vault.add_arguments(deploy)
 
     lab = verbs.add_parser("lab", help="the local Docker lab (dress rehearsal)")
     lab_verbs = lab.add_subparsers(dest="lab_verb", metavar="ACTION", parser_class=_Parser)
@@ -70,8 +73,10 @@ def build_parser():
     up.add_argument("-i", "--inventory", required=True, metavar="INV")
     up.add_argument("-o", "--output", required=True, metavar="LAB_INV")
     up.add_argument("--name", help="lab name (label io.openpai.lab); default: LAB_INV's directory name")
+    vault.add_arguments(up)
     down = lab_verbs.add_parser("down", help="remove the lab's node containers and network")
     down.add_argument("-i", "--inventory", required=True, metavar="LAB_INV")
+    vault.add_arguments(down)
     return parser
 
 
@@ -113,6 +118,8 @@ def main(argv=None):
         sys.stderr.write("paictl: internal error: %s: %s (set PAICTL_DEBUG=1 for details)\n"
                          % (exc.__class__.__name__, exc))
         return 1
+    finally:
+        vault.cleanup()
 
 
 if __name__ == "__main__":

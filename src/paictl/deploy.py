@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shlex
 
-from paictl import inventory, runner
+from paictl import inventory, runner, vault
 from paictl.errors import PaictlError
 
 
 def run(args, out):
-    inv = inventory.Inventory(args.inventory)
+    inv = inventory.load(args)
     found = inventory.problems(inv)
     if found:
         if args.json:
@@ -21,7 +21,7 @@ def run(args, out):
 
     status, rc, progress = runner.run_playbook(
         "site.yml", args.inventory, None if args.json else out,
-        limit=args.limit, tags=args.tags, check=args.check)
+        limit=args.limit, tags=args.tags, check=args.check, vault_files=vault.password_files(args))
     hosts = {h: dict(c) for h, c in sorted(progress.stats.items())}
     failed_hosts = sorted(h for h, c in hosts.items() if c["failed"] or c["unreachable"])
     ok = status == "successful" and rc == 0 and not failed_hosts
@@ -49,4 +49,8 @@ def retry_command(args, failed_hosts):
         words += ["--tags", args.tags]
     if args.check:
         words.append("--check")
+    for path in args.vault_password_file or ():
+        words += ["--vault-password-file", path]
+    if args.ask_vault_pass:
+        words.append("--ask-vault-pass")
     return " ".join(shlex.quote(w) for w in words)

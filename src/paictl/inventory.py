@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paictl import project
+from paictl import project, vault
 from paictl.errors import PaictlError
 
 # Variables Ansible adds to every host that are not part of the inventory.
@@ -51,7 +51,7 @@ def role_defaults(*roles):
 class Inventory:
     """Groups and variables of one inventory source."""
 
-    def __init__(self, source):
+    def __init__(self, source, vault_files=()):
         path = Path(source)
         if not path.exists():
             raise PaictlError("inventory %s: no such file or directory" % source)
@@ -64,9 +64,13 @@ class Inventory:
         self.path = path.resolve()
         self.loader = DataLoader()
         try:
+            vault.setup_loader(self.loader, vault_files)
             self.manager = InventoryManager(loader=self.loader, sources=[str(self.path)])
         except AnsibleError as exc:
-            raise PaictlError("inventory %s: %s" % (source, _first_line(exc))) from None
+            text = _first_line(exc)
+            if "vault" in text.lower() and "decrypt" in text.lower():
+                text += " (give --vault-password-file FILE or --ask-vault-pass)"
+            raise PaictlError("inventory %s: %s" % (source, text)) from None
         self.variables = VariableManager(loader=self.loader, inventory=self.manager)
         self.groups = {name: [h.name for h in group.get_hosts()] for name, group in self.manager.groups.items()}
         self.hosts = [h.name for h in self.manager.get_hosts()]
@@ -76,13 +80,13 @@ class Inventory:
     def raw_vars(self, host):
         """The host's inventory variables (group_vars, host_vars, plugin vars), untemplated."""
         if host not in self._raw:
-            allv = self.variables.get_vars(host=self.manager.get_host(host), include_hostvars=False)
+            allv = self._get_vars(self.manager.get_host(host), include_hostvars=False)
             self._raw[host] = {k: v for k, v in allv.items() if k not in MAGIC_VARS}
         return self._raw[host]
 
     def all_vars(self):
         """Variables of group 'all' (what the implicit localhost sees), untemplated."""
-        allv = self.variables.get_vars(host=self.manager.localhost, include_hostvars=False)
+        allv = self._get_vars(self.manager.localhost, include_hostvars=False)
         return {k: v for k, v in allv.items() if k not in MAGIC_VARS and k not in ("ansible_connection",
                                                                                      "ansible_python_interpreter")}
 
@@ -106,7 +110,17 @@ class Inventory:
     def host_template_vars(self, host):
         """Everything a template sees for ``host`` (without role defaults and facts)."""
         self.hostvars()
-        return self.variables.get_vars(host=self.manager.get_host(host), include_hostvars=True)
+        return self._get_vars(self.manager.get_host(host), include_hostvars=True)
+
+    def _get_vars(self, host, include_hostvars):
+        from ansible.errors import AnsibleError
+        try:
+            return self.variables.get_vars(host=host, include_hostvars=include_hostvars)
+        except AnsibleError as exc:
+            text = _first_line(exc)
+            if "vault" in text.lower() or "decrypt" in text.lower():
+                text += " (give --vault-password-file FILE or --ask-vault-pass)"
+            raise PaictlError("inventory %s: %s" % (self.path, text)) from None
 
     def templar(self, variables):
         from ansible.template import Templar
@@ -122,7 +136,10 @@ class Inventory:
                 try:
                     out[key] = plain(templar.template(variables[key]))
                 except AnsibleError as exc:
-                    raise PaictlError("variable %r: %s" % (key, _first_line(exc))) from None
+                    text = _first_line(exc)
+                    if "vault" in text.lower():
+                        text += " (give --vault-password-file FILE or --ask-vault-pass)"
+                    raise PaictlError("variable %r: %s" % (key, text)) from None
         return out
 
     def cluster_vars(self):
@@ -153,6 +170,11 @@ def layout_model():
     project.init_ansible()
     from ansible_collections.openpai.cluster.plugins.module_utils import layout as lm
     return lm
+
+
+def load(args):
+    """The inventory named by ``args.inventory``, with the vault passwords ``args`` gives."""
+    return Inventory(args.inventory, vault.password_files(args))
 
 
 def problems(inv: Inventory):

@@ -88,7 +88,7 @@ def lab_inventory(inv, lab, lab_nodes, addresses):
 
 
 def up(args, out):
-    inv = inventory.Inventory(args.inventory)
+    inv = inventory.load(args)
     found = inventory.problems(inv)
     if found:
         raise PaictlError("%s: %d problem(s); no lab was started" % (args.inventory, len(found)), found)
@@ -112,7 +112,7 @@ def up(args, out):
 
 
 def down(args, out):
-    inv = inventory.Inventory(args.inventory)
+    inv = inventory.load(args)
     lab = inv.cluster_vars().get("openpai_lab_name")
     if not lab:
         raise PaictlError("%s is not a lab inventory (no openpai_lab_name); give the LAB_INV that "

@@ -12,12 +12,15 @@ from paictl.errors import PaictlError
 # Every template is "<file>.j2" in the role's templates/ and lands in DIR/<host>/<folder>/<file>.
 TARGETS = (
     ("hadoop_common", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker")),
+    ("docker", "docker_config_files", "docker", ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
+    ("containerd", "containerd_config_files", "containerd",
+     ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
 )
 BASE_ROLES = ("cluster_defaults",)
 
 
 def run(args, out):
-    inv = inventory.Inventory(args.inventory)
+    inv = inventory.load(args)
     found = inventory.problems(inv)
     if found:
         raise PaictlError("%s: %d problem(s); nothing rendered" % (args.inventory, len(found)), found)

@@ -12,6 +12,7 @@ from pathlib import Path
 from paictl import project
 
 COUNTERS = ("ok", "changed", "failed", "unreachable", "skipped")
+_QUIET_ACTIONS = ("validate_argument_spec", "ansible.builtin.validate_argument_spec")
 _STATS_KEYS = {"ok": "ok", "changed": "changed", "failures": "failed", "dark": "unreachable",
                "skipped": "skipped", "rescued": None, "ignored": None, "processed": None}
 
@@ -25,6 +26,7 @@ class Progress:
         self.artifact_data = {}
         self.failures = []
         self._task = None
+        self._quiet = False
 
     def _write(self, line):
         if self.out is not None:
@@ -38,7 +40,10 @@ class Progress:
             self._write("\nPLAY  %s" % (data.get("play") or data.get("name") or "").strip())
         elif kind == "playbook_on_task_start":
             self._task = (data.get("task") or "").strip()
-            self._write("  TASK  %s" % self._task)
+            # Ansible's own argument checks of each role are shown only when they fail.
+            self._quiet = data.get("task_action") in _QUIET_ACTIONS
+            if not self._quiet:
+                self._write("  TASK  %s" % self._task)
         elif kind.startswith("runner_on_") or kind.startswith("runner_item_on_"):
             self._host_event(kind, data)
         elif kind == "playbook_on_stats":
@@ -69,6 +74,10 @@ class Progress:
             status = "FAILED"
         else:
             return
+        if self._quiet and status not in ("FAILED", "UNREACHABLE"):
+            return
+        if self._quiet:
+            self._write("  TASK  %s" % self._task)
         line = "    %-11s %s" % (status, host)
         if status == "ok" and data.get("task_action") in ("debug", "ansible.builtin.debug") and result.get("msg"):
             line += "\n" + "\n".join("        " + m for m in _message(result).splitlines())
@@ -90,7 +99,8 @@ def _message(result):
     return str(msg or "failed (no message)").strip()
 
 
-def run_playbook(playbook, inventory_path, out, limit=None, tags=None, check=False, extravars=None):
+def run_playbook(playbook, inventory_path, out, limit=None, tags=None, check=False, extravars=None,
+                 vault_files=()):
     """Run ``playbook`` (a path or a collection playbook name) and return ``(status, rc, progress)``."""
     import ansible_runner
 
@@ -99,6 +109,8 @@ def run_playbook(playbook, inventory_path, out, limit=None, tags=None, check=Fal
     cmdline = []
     if check:
         cmdline.append("--check")
+    for path in vault_files:
+        cmdline += ["--vault-password-file", str(Path(path).resolve())]
     if inventory_path is None:
         # Plays that only run on the controller get an inventory of just localhost.
         local = private / "localhost.ini"

@@ -79,3 +79,24 @@ def test_vault_file_can_be_encrypted_and_used(tmp_path, paictl):
     assert res.returncode == 0, res.stdout + res.stderr
     assert '"msg": %d' % len(SECRET) in res.stdout or "msg: %d" % len(SECRET) in res.stdout, res.stdout
     assert SECRET not in res.stdout + res.stderr
+
+
+def test_paictl_reads_an_encrypted_vault(tmp_path, paictl):
+    out_dir = tmp_path / "inv"
+    assert paictl("config", "generate", "-i", FIXTURES / "quick-start.yaml", "-o", out_dir)[0] == 0
+    pw = tmp_path / "vault-pass"
+    pw.write_text("s3cret-vault\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    subprocess.run([str(Path(sys.executable).parent / "ansible-vault"), "encrypt", "--vault-password-file", str(pw),
+                    str(out_dir / "group_vars/all/vault.yml")], check=True, env=env, capture_output=True)
+    rc, out, err = paictl("check", "-i", out_dir)
+    assert rc == 2 and "give --vault-password-file FILE or --ask-vault-pass" in err and "Traceback" not in err
+    wrong = tmp_path / "wrong"
+    wrong.write_text("nope\n")
+    rc, out, err = paictl("check", "-i", out_dir, "--vault-password-file", wrong)
+    assert rc == 2 and "Decryption failed" in err
+    rc, out, err = paictl("check", "-i", out_dir, "--vault-password-file", pw)
+    assert rc == 0 and "valid" in out
+    rc, out, err = paictl("config", "render", "-i", out_dir, "-o", tmp_path / "r", "--vault-password-file", pw)
+    assert rc == 0 and SECRET not in out + err
+    assert not any(SECRET in p.read_text() for p in (tmp_path / "r").rglob("*") if p.is_file())
