@@ -34,6 +34,13 @@ if ! docker info >/dev/null 2>&1; then
     fi
   fi
   if [ "$started" -eq 0 ]; then
+    # A dockerd killed without cleaning up (a stopped CI run) leaves pid files
+    # that make the next one refuse to start.
+    for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+      if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+        rm -f "$pidfile"
+      fi
+    done
     echo "starting dockerd (log: $LOG)"
     mkdir -p "$(dirname "$LOG")"
     setsid dockerd >>"$LOG" 2>&1 </dev/null &
