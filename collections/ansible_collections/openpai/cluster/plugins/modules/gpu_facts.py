@@ -43,7 +43,9 @@ ansible_facts:
   type: dict
   contains:
     openpai_gpu:
-      description: pci_count, pci_devices, smi_present, smi_ok, smi_count, smi_models, driver_version, nouveau_loaded.
+      description: >-
+        pci_count, pci_devices, smi_present, smi_ok, smi_count, smi_models, driver_version,
+        nouveau_loaded, nvidia_loaded.
       type: dict
 """
 
@@ -58,9 +60,10 @@ def main():
         supports_check_mode=True,
     )
     devices = gpu.pci_gpus(module.params["sysfs_root"])
+    modules = gpu.loaded_modules()
     facts = {"pci_count": len(devices), "pci_devices": devices, "smi_present": False, "smi_ok": False,
              "smi_count": 0, "smi_models": [], "driver_version": "",
-             "nouveau_loaded": "nouveau" in gpu.loaded_modules()}
+             "nouveau_loaded": "nouveau" in modules, "nvidia_loaded": "nvidia" in modules}
     smi = module.params["nvidia_smi"] or module.get_bin_path("nvidia-smi", opt_dirs=["/usr/local/nvidia/bin"])
     if smi:
         facts["smi_present"] = True
