@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Build the container images kubeadm expects, without any image registry, into
+# the host's Docker Engine, tagged exactly as `kubeadm config images list`
+# prints them (registry.k8s.io/...), and save each one as a tarball for
+# `ctr -n k8s.io images import`. Nothing built is committed: everything goes
+# to .cache/kubernetes/ (override with CACHE).
+#
+#   tools/kubernetes/build-images.sh [VERSION]      (default v1.33.13)
+#
+# Sources:
+#   kube-apiserver, kube-controller-manager, kube-scheduler: the binaries of
+#     tools/kubernetes/build-binaries.sh, FROM scratch, in /usr/local/bin.
+#   kube-proxy: the kube-proxy binary on a Debian rootfs with iptables
+#     (FROM the lab image, which is built from Debian packages by debootstrap).
+#   etcd: built from Go modules by tools/kubernetes/build-etcd.sh.
+#   coredns: `go install github.com/coredns/coredns@<tag>`, CGO off.
+#   pause: tools/kubernetes/pause.c, our own, gcc -static.
+# Each image carries the label io.openpai.inputs=<sha256 of its build context>;
+# an image whose label matches is not rebuilt, a tarball whose image ID matches
+# is not re-saved. Output: .cache/kubernetes/<VERSION>/images/*.tar + SHA256SUMS.
+set -euo pipefail
+
+VERSION=${1:-${K8S_VERSION:-v1.33.13}}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CACHE=${CACHE:-$ROOT/.cache/kubernetes}
+BIN=$CACHE/$VERSION/bin
+IMAGES=$CACHE/$VERSION/images
+CTX=$CACHE/$VERSION/image-contexts
+BASE_IMAGE=${BASE_IMAGE:-openpai-lab/debian12:latest}
+NICE=${NICE:-nice -n 10}
+export DOCKER_BUILDKIT=0   # the legacy builder works offline with FROM scratch / local images
+
+log() { printf '== %s\n' "$*"; }
+t0=$SECONDS
+
+[ -x "$BIN/kubeadm" ] || OUTDIR=$CACHE/$VERSION "$HERE/build-binaries.sh" "$VERSION"
+
+# The image list, from the built kubeadm (explicit version: no network lookup).
+mapfile -t LIST < <("$BIN/kubeadm" config images list --kubernetes-version "$VERSION")
+img() { printf '%s\n' "${LIST[@]}" | grep -E "^registry.k8s.io/$1:" ; }
+ETCD_IMG=$(img etcd); COREDNS_IMG=$(img coredns/coredns); PAUSE_IMG=$(img pause)
+ETCD_VERSION=${ETCD_IMG##*:}; ETCD_VERSION=${ETCD_VERSION%-*}     # 3.5.24-0 -> 3.5.24
+COREDNS_VERSION=${COREDNS_IMG##*:}
+log "kubeadm $VERSION wants: ${LIST[*]}"
+
+# --- non-Kubernetes binaries -------------------------------------------------
+ETCD_DIR=$CACHE/etcd-$ETCD_VERSION
+s=$SECONDS; "$HERE/build-etcd.sh" "$ETCD_VERSION" "$ETCD_DIR"; log "etcd: $((SECONDS - s)) s"
+
+COREDNS_DIR=$CACHE/coredns-$COREDNS_VERSION
+if [ ! -x "$COREDNS_DIR/coredns" ]; then
+  s=$SECONDS; mkdir -p "$COREDNS_DIR"
+  (cd /tmp && CGO_ENABLED=0 GOFLAGS= GOBIN=$COREDNS_DIR $NICE go install -trimpath -ldflags '-s -w' \
+     "github.com/coredns/coredns@$COREDNS_VERSION")
+  (cd "$COREDNS_DIR" && sha256sum coredns > SHA256SUMS)
+  log "coredns $COREDNS_VERSION: $((SECONDS - s)) s"
+fi
+
+PAUSE_DIR=$CACHE/pause
+if [ ! -x "$PAUSE_DIR/pause" ] || [ "$HERE/pause.c" -nt "$PAUSE_DIR/pause" ]; then
+  mkdir -p "$PAUSE_DIR"
+  gcc -Os -Wall -Werror -static -o "$PAUSE_DIR/pause" "$HERE/pause.c"
+  strip "$PAUSE_DIR/pause"
+  (cd "$PAUSE_DIR" && sha256sum pause > SHA256SUMS)
+fi
+
+# --- images ------------------------------------------------------------------
+# build TAG DIR: DIR holds a Dockerfile and its files.
+build() {
+  local tag=$1 dir=$2 sum have
+  sum=$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
+  have=$(docker image inspect -f '{{index .Config.Labels "io.openpai.inputs"}}' "$tag" 2>/dev/null || true)
+  if [ "$have" = "$sum" ]; then log "$tag: up to date"; return; fi
+  local s=$SECONDS
+  # (stderr to a log: the legacy builder prints a deprecation banner every time)
+  $NICE docker build -q --label "io.openpai.inputs=$sum" -t "$tag" "$dir" >/dev/null 2>"$dir.log" ||
+    { cat "$dir.log" >&2; exit 1; }
+  log "$tag: built in $((SECONDS - s)) s"
+}
+# context NAME FILE...: a fresh build context with hard links (or copies) of FILEs.
+context() {
+  local d=$CTX/$1; shift
+  rm -rf "$d"; mkdir -p "$d"
+  for f in "$@"; do ln "$f" "$d/" 2>/dev/null || cp -p "$f" "$d/"; done
+  echo "$d"
+}
+
+for c in kube-apiserver kube-controller-manager kube-scheduler; do
+  d=$(context "$c" "$BIN/$c")
+  cat > "$d/Dockerfile" <<EOF
+FROM scratch
+COPY $c /usr/local/bin/$c
+ENV PATH=/usr/local/bin:/usr/bin:/bin
+ENTRYPOINT ["/usr/local/bin/$c"]
+EOF
+  build "registry.k8s.io/$c:$VERSION" "$d"
+done
+
+# kube-proxy needs iptables (legacy and nft, with -save/-restore) on a Debian
+# rootfs. The lab image is our only local Debian rootfs; iptables comes from
+# Debian's apt repository during the build.
+docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || {
+  echo "missing $BASE_IMAGE (built by the lab role: roles/lab/files/build-base-image.sh)" >&2; exit 1; }
+d=$(context kube-proxy "$BIN/kube-proxy")
+base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
+cat > "$d/Dockerfile" <<EOF
+# base: $BASE_IMAGE $base_id
+FROM $BASE_IMAGE
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
+      iptables nftables conntrack ipset kmod >/dev/null && rm -rf /var/lib/apt/lists/*
+COPY kube-proxy /usr/local/bin/kube-proxy
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/kube-proxy"]
+CMD []
+EOF
+build "registry.k8s.io/kube-proxy:$VERSION" "$d"
+
+d=$(context etcd "$ETCD_DIR/etcd")
+cat > "$d/Dockerfile" <<EOF
+FROM scratch
+COPY etcd /usr/local/bin/etcd
+ENV PATH=/usr/local/bin:/usr/bin:/bin
+ENTRYPOINT ["/usr/local/bin/etcd"]
+EOF
+build "$ETCD_IMG" "$d"
+
+d=$(context coredns "$COREDNS_DIR/coredns")
+cat > "$d/Dockerfile" <<EOF
+FROM scratch
+COPY coredns /coredns
+EXPOSE 53 53/udp
+ENTRYPOINT ["/coredns"]
+EOF
+build "$COREDNS_IMG" "$d"
+
+d=$(context pause "$PAUSE_DIR/pause")
+cat > "$d/Dockerfile" <<EOF
+FROM scratch
+COPY pause /pause
+ENTRYPOINT ["/pause"]
+EOF
+build "$PAUSE_IMG" "$d"
+
+# --- tarballs ------------------------------------------------------------------
+mkdir -p "$IMAGES"
+files=()
+for tag in "${LIST[@]}"; do
+  name=${tag#registry.k8s.io/}; name=${name//\//_}; name=${name//:/_}
+  tar=$IMAGES/$name.tar id=$(docker image inspect -f '{{.Id}}' "$tag")
+  if [ ! -f "$tar" ] || [ "$(cat "$tar.id" 2>/dev/null)" != "$id" ]; then
+    docker save -o "$tar.tmp" "$tag" && mv "$tar.tmp" "$tar" && echo "$id" > "$tar.id"
+    log "saved $tag -> $tar"
+  fi
+  files+=("$name.tar")
+done
+(cd "$IMAGES" && sha256sum "${files[@]}" > SHA256SUMS && printf '%s\n' "${LIST[@]}" > images.txt)
+log "images in $IMAGES ($((SECONDS - t0)) s)"
