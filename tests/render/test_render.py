@@ -42,7 +42,7 @@ def test_nodemanager_resources_from_sku(rendered):
     assert gpu["yarn.nodemanager.resource.memory-mb"] == "34331"
     assert gpu["yarn.nodemanager.resource.cpu-vcores"] == "23"
     assert gpu["yarn.nodemanager.resource-plugins"] == "yarn.io/gpu"
-    assert "yarn.nodemanager.resource-plugins.gpu.path-to-discovery-executables" not in gpu
+    assert gpu["yarn.nodemanager.resource-plugins.gpu.path-to-discovery-executables"] == "/usr/bin/nvidia-smi"
     cpu = props(out / "pai-worker2/hadoop/yarn-site.xml")
     assert cpu["yarn.nodemanager.resource.memory-mb"] == "14336"
     assert cpu["yarn.nodemanager.resource.cpu-vcores"] == "7"
@@ -108,8 +108,9 @@ def test_render_matches_what_the_role_writes(rendered, tmp_path):
     playbook = tmp_path / "apply.yml"
     playbook.write_text(
         "- hosts: pai_master:pai_worker\n  connection: local\n  gather_facts: false\n"
-        "  vars:\n    hadoop_conf_dir: '%s/{{ inventory_hostname }}/hadoop'\n"
-        "  roles:\n    - openpai.cluster.hadoop_common\n" % role_out)
+        "  vars:\n    hadoop_conf_dir: '%s/{{ inventory_hostname }}/hadoop'\n    hadoop_daemons: []\n"
+        "  tasks:\n    - ansible.builtin.include_role:\n        name: openpai.cluster.hadoop_common\n"
+        "        tasks_from: config\n" % role_out)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook),
            "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "ansible_become=false"]
@@ -121,3 +122,17 @@ def test_render_matches_what_the_role_writes(rendered, tmp_path):
                 (host, name)
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(ROOT))
     assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
+
+
+def test_render_a_layout_yaml(paictl, tmp_path):
+    from conftest import FIXTURES
+    layout = tmp_path / "layout.yaml"
+    layout.write_text((FIXTURES / "layout-v0.14.yaml").read_text())
+    out = tmp_path / "r"
+    rc, stdout, err = paictl("config", "render", "-i", layout, "-o", out)
+    assert rc == 0, err
+    yarn = props(out / "pai-worker2/hadoop/yarn-site.xml")
+    assert yarn["yarn.nodemanager.resource.memory-mb"] == "34331"
+    assert yarn["yarn.nodemanager.resource-plugins"] == "yarn.io/gpu"
+    assert props(out / "pai-worker2/hadoop/core-site.xml")["fs.defaultFS"] == "hdfs://192.168.1.11:9000"
+    assert "layout-Secret-1" not in stdout + err
