@@ -144,7 +144,7 @@ class Inventory:
 
     def cluster_vars(self):
         """Cluster-wide variables over the collection's defaults, templated."""
-        variables = dict(role_defaults("cluster_defaults"))
+        variables = dict(role_defaults("openpai"))
         variables.update(self.all_vars())
         keys = [k for k in variables if k.startswith("openpai_") and k not in ("openpai_address",)]
         return self.templated(variables, keys)

@@ -11,12 +11,12 @@ from paictl.errors import PaictlError
 # What the roles write: (role, variable listing the role's templates, output folder, groups of hosts).
 # Every template is "<file>.j2" in the role's templates/ and lands in DIR/<host>/<folder>/<file>.
 TARGETS = (
-    ("hadoop_common", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker")),
+    ("hadoop", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker")),
     ("docker", "docker_config_files", "docker", ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
     ("containerd", "containerd_config_files", "containerd",
      ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
 )
-BASE_ROLES = ("cluster_defaults",)
+BASE_ROLES = ("openpai",)
 
 
 def run(args, out):

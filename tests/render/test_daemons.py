@@ -1,4 +1,4 @@
-"""The systemd units of role hadoop_common: which daemons go where, and the
+"""The systemd units of role hadoop: which daemons go where, and the
 java command line each one runs (Java 17 flags, classpath, main class)."""
 
 import os
@@ -23,7 +23,7 @@ CLASSES = {
 
 @pytest.fixture(scope="module")
 def units(tmp_path_factory):
-    """Units written by hadoop_common (tasks_from daemons) for the base inventory, per host."""
+    """Units written by hadoop (tasks_from daemons) for the base inventory, per host."""
     import yaml
     from conftest import base_inventory
     tmp = tmp_path_factory.mktemp("units")
@@ -37,7 +37,7 @@ def units(tmp_path_factory):
         "  vars:\n    hadoop_systemd_dir: '%s/{{ inventory_hostname }}'\n    hadoop_restart_on_change: false\n"
         "  tasks:\n    - ansible.builtin.file:\n        path: '{{ hadoop_systemd_dir }}'\n        state: directory\n"
         "        mode: '0755'\n"
-        "    - ansible.builtin.include_role:\n        name: openpai.cluster.hadoop_common\n"
+        "    - ansible.builtin.include_role:\n        name: openpai.cluster.hadoop\n"
         "        tasks_from: daemons\n" % (tmp / "out"))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp / "inv"), str(playbook),

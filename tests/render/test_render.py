@@ -109,7 +109,7 @@ def test_render_matches_what_the_role_writes(rendered, tmp_path):
     playbook.write_text(
         "- hosts: pai_master:pai_worker\n  connection: local\n  gather_facts: false\n"
         "  vars:\n    hadoop_conf_dir: '%s/{{ inventory_hostname }}/hadoop'\n    hadoop_daemons: []\n"
-        "  tasks:\n    - ansible.builtin.include_role:\n        name: openpai.cluster.hadoop_common\n"
+        "  tasks:\n    - ansible.builtin.include_role:\n        name: openpai.cluster.hadoop\n"
         "        tasks_from: config\n" % role_out)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook),

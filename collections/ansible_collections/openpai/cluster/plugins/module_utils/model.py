@@ -31,7 +31,7 @@ GROUP_PAI_WORKER = "pai_worker"
 CLUSTER_GROUPS = (GROUP_KUBE_CONTROL_PLANE, GROUP_KUBE_NODE, GROUP_PAI_MASTER, GROUP_PAI_WORKER)
 
 # The design's arithmetic; every number can be overridden by a variable of the
-# same name prefixed with ``openpai_yarn_`` (see roles/cluster_defaults).
+# same name prefixed with ``openpai_yarn_`` (see roles/openpai).
 DEFAULT_POLICY = {
     "reserve_min_mb": 2048,
     "reserve_ratio": 0.10,
