@@ -13,7 +13,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup lint unit lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
+.PHONY: help setup bundles lint unit lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -68,7 +68,12 @@ test-role: setup docker
 # The whole suite: about 22 minutes on a warm 2-core machine (12 + the Hadoop scenario's 10).
 test: lint unit lab-tests molecule test-hadoop
 
-lab: setup docker
+# Offline bundles the lab deploys from (cached in .cache, never committed).
+bundles:
+	bash tools/hadoop/build-dist.sh 3.4.2
+	bash tools/nvidia/build-toolkit.sh
+
+lab: setup docker bundles
 	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)
 	$(BIN)/paictl deploy -i $(LAB_OUT)
 
