@@ -72,3 +72,15 @@ def paictl(capsys):
         captured = capsys.readouterr()
         return rc, captured.out, captured.err
     return run
+
+
+@pytest.fixture
+def render(write_inventory, paictl, tmp_path):
+    """``paictl config render`` of an inventory dict (default: the base one); returns (inventory dir, output dir)."""
+    def run(doc=None, name="render"):
+        inv = write_inventory(doc)
+        out = tmp_path / name
+        rc, _, err = paictl("config", "render", "-i", inv, "-o", out)
+        assert rc == 0, err
+        return inv, out
+    return run

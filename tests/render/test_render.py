@@ -21,12 +21,8 @@ def props(path):
 
 
 @pytest.fixture
-def rendered(write_inventory, paictl, tmp_path):
-    inv = write_inventory()
-    out = tmp_path / "render"
-    rc, stdout, err = paictl("config", "render", "-i", inv, "-o", out)
-    assert rc == 0, err
-    return inv, out
+def rendered(render):
+    return render()
 
 
 def test_every_host_gets_every_file(rendered):

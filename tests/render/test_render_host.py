@@ -16,11 +16,11 @@ HOSTS = ("pai-master", "pai-worker1", "pai-worker2")  # pai-worker1 is the GPU h
 
 
 @pytest.fixture
-def rendered(write_inventory, paictl, tmp_path):
-    return _render(write_inventory, paictl, tmp_path)
+def rendered(render):
+    return _render(render)
 
 
-def _render(write_inventory, paictl, tmp_path, extra=None):
+def _render(render, extra=None):
     doc = base_inventory()
     doc["all"]["vars"].update(extra or {})
     doc["all"]["vars"].update({
@@ -29,11 +29,7 @@ def _render(write_inventory, paictl, tmp_path, extra=None):
         "docker_daemon_options": {"log-opts": {"compress": "true"}, "live-restore": True},
         "containerd_sandbox_image": "registry.example.org/pause:3.10",
     })
-    inv = write_inventory(doc)
-    out = tmp_path / "render"
-    rc, _, err = paictl("config", "render", "-i", inv, "-o", out)
-    assert rc == 0, err
-    return inv, out
+    return render(doc)
 
 
 def test_daemon_json_per_host(rendered):
@@ -106,13 +102,12 @@ def _apply(inv, playbook):
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(ROOT))
 
 
-def test_render_matches_what_the_roles_write(write_inventory, paictl, tmp_path):
+def test_render_matches_what_the_roles_write(render, tmp_path):
     """The roles' own tasks (merge, template) on a fresh host write the rendered files byte for byte,
     a second run changes nothing, and a daemon.json key that was there before is kept."""
     role_out = tmp_path / "role"
     # The configuration folder shows in config.toml (certs.d): the same for render and role.
-    inv, out = _render(write_inventory, paictl, tmp_path,
-                       {"containerd_config_dir": "%s/{{ inventory_hostname }}/containerd" % role_out})
+    inv, out = _render(render, {"containerd_config_dir": "%s/{{ inventory_hostname }}/containerd" % role_out})
     playbook = tmp_path / "apply.yml"
     playbook.write_text(PLAYBOOK.format(out=role_out))
     res = _apply(inv, playbook)
