@@ -15,9 +15,14 @@
 #   etcd: built from Go modules by tools/kubernetes/build-etcd.sh.
 #   coredns: `go install github.com/coredns/coredns@<tag>`, CGO off.
 #   pause: tools/kubernetes/pause.c, our own, gcc -static.
+#   ghcr.io/flannel-io/flannel:$FLANNEL_VERSION (default v0.28.10; not a kubeadm
+#     image): flanneld and install-conf from tools/kubernetes/build-flannel.sh in
+#     /opt/bin, on the same base and apt layer as kube-proxy (the layers are shared).
 # Each image carries the label io.openpai.inputs=<sha256 of its build context>;
 # an image whose label matches is not rebuilt, a tarball whose image ID matches
-# is not re-saved. Output: .cache/kubernetes/<VERSION>/images/*.tar + SHA256SUMS.
+# is not re-saved. Output: .cache/kubernetes/<VERSION>/images/*.tar + SHA256SUMS
+# and images.txt (kubeadm's list, then flannel). Tarball names: the tag without
+# its registry (registry.k8s.io/ or ghcr.io/), "/" and ":" made "_".
 set -euo pipefail
 
 VERSION=${1:-${K8S_VERSION:-v1.33.13}}
@@ -28,6 +33,8 @@ BIN=$CACHE/$VERSION/bin
 IMAGES=$CACHE/$VERSION/images
 CTX=$CACHE/$VERSION/image-contexts
 BASE_IMAGE=${BASE_IMAGE:-openpai-lab/debian12:latest}
+FLANNEL_VERSION=${FLANNEL_VERSION:-v0.28.10}
+FLANNEL_IMG=ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
 NICE=${NICE:-nice -n 10}
 export DOCKER_BUILDKIT=0   # the legacy builder works offline with FROM scratch / local images
 
@@ -51,10 +58,15 @@ s=$SECONDS; "$HERE/build-etcd.sh" "$ETCD_VERSION" "$ETCD_DIR"; log "etcd: $((SEC
 COREDNS_DIR=$CACHE/coredns-$COREDNS_VERSION
 if [ ! -x "$COREDNS_DIR/coredns" ]; then
   s=$SECONDS; mkdir -p "$COREDNS_DIR"
-  (cd /tmp && CGO_ENABLED=0 GOFLAGS= GOBIN=$COREDNS_DIR $NICE go install -trimpath -ldflags '-s -w' \
+  (cd /tmp && CGO_ENABLED=0 GOFLAGS='' GOBIN=$COREDNS_DIR $NICE go install -trimpath -ldflags '-s -w' \
      "github.com/coredns/coredns@$COREDNS_VERSION")
   (cd "$COREDNS_DIR" && sha256sum coredns > SHA256SUMS)
   log "coredns $COREDNS_VERSION: $((SECONDS - s)) s"
+fi
+
+FLANNEL_DIR=$CACHE/flannel-$FLANNEL_VERSION
+if [ ! -x "$FLANNEL_DIR/flanneld" ] || [ ! -x "$FLANNEL_DIR/install-conf" ]; then
+  s=$SECONDS; CACHE=$CACHE "$HERE/build-flannel.sh" "$FLANNEL_VERSION"; log "flannel: $((SECONDS - s)) s"
 fi
 
 PAUSE_DIR=$CACHE/pause
@@ -102,19 +114,32 @@ done
 # Debian's apt repository during the build.
 docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || {
   echo "missing $BASE_IMAGE (built by the lab role: roles/lab/files/build-base-image.sh)" >&2; exit 1; }
-d=$(context kube-proxy "$BIN/kube-proxy")
+# flannel's image uses the same FROM and RUN lines (NETBASE), so the builder's cache
+# gives both images the same apt layer; keep them identical.
 base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
-cat > "$d/Dockerfile" <<EOF
-# base: $BASE_IMAGE $base_id
+NETBASE="# base: $BASE_IMAGE $base_id
 FROM $BASE_IMAGE
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
-      iptables nftables conntrack ipset kmod >/dev/null && rm -rf /var/lib/apt/lists/*
+      iptables nftables conntrack ipset kmod >/dev/null && rm -rf /var/lib/apt/lists/*"
+d=$(context kube-proxy "$BIN/kube-proxy")
+cat > "$d/Dockerfile" <<EOF
+$NETBASE
 COPY kube-proxy /usr/local/bin/kube-proxy
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/kube-proxy"]
 CMD []
 EOF
 build "registry.k8s.io/kube-proxy:$VERSION" "$d"
+
+# flannel: like upstream's image, /opt/bin/flanneld (the entrypoint) and
+# /opt/bin/install-conf (kube-flannel.yml's install-cni init container runs it).
+d=$(context flannel "$FLANNEL_DIR/flanneld" "$FLANNEL_DIR/install-conf")
+cat > "$d/Dockerfile" <<EOF
+$NETBASE
+COPY flanneld install-conf /opt/bin/
+ENTRYPOINT ["/opt/bin/flanneld"]
+EOF
+build "$FLANNEL_IMG" "$d"
 
 d=$(context etcd "$ETCD_DIR/etcd")
 cat > "$d/Dockerfile" <<EOF
@@ -145,8 +170,9 @@ build "$PAUSE_IMG" "$d"
 # --- tarballs ------------------------------------------------------------------
 mkdir -p "$IMAGES"
 files=()
-for tag in "${LIST[@]}"; do
-  name=${tag#registry.k8s.io/}; name=${name//\//_}; name=${name//:/_}
+ALL=("${LIST[@]}" "$FLANNEL_IMG")
+for tag in "${ALL[@]}"; do
+  name=${tag#registry.k8s.io/}; name=${name#ghcr.io/}; name=${name//\//_}; name=${name//:/_}
   tar=$IMAGES/$name.tar id=$(docker image inspect -f '{{.Id}}' "$tag")
   if [ ! -f "$tar" ] || [ "$(cat "$tar.id" 2>/dev/null)" != "$id" ]; then
     docker save -o "$tar.tmp" "$tag" && mv "$tar.tmp" "$tar" && echo "$id" > "$tar.id"
@@ -154,5 +180,5 @@ for tag in "${LIST[@]}"; do
   fi
   files+=("$name.tar")
 done
-(cd "$IMAGES" && sha256sum "${files[@]}" > SHA256SUMS && printf '%s\n' "${LIST[@]}" > images.txt)
+(cd "$IMAGES" && sha256sum "${files[@]}" > SHA256SUMS && printf '%s\n' "${ALL[@]}" > images.txt)
 log "images in $IMAGES ($((SECONDS - t0)) s)"
