@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the lab's systemd node base image (Debian 12) with debootstrap + docker import.
-# No registry is needed. Idempotent: prints OK if IMAGE_TAG already exists, CHANGED after a build.
+# No registry is needed. Idempotent: prints OK if IMAGE_TAG exists and was built from this script
+# with the same package list and mirror (label io.openpai.lab.key), CHANGED after a build.
 # The debootstrap package tarball is cached under /var/cache/openpai-lab so rebuilds need no downloads.
 #
 # Usage: build-base-image.sh IMAGE_TAG
@@ -17,13 +18,8 @@ fi
 IMAGE_TAG=$1
 SUITE=bookworm
 CACHE=${OPENPAI_LAB_CACHE:-/var/cache/openpai-lab}
-PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,iputils-ping,procps,ca-certificates,gnupg,curl,kmod,less
+PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,iputils-ping,procps,ca-certificates,gnupg,curl,kmod,less,iptables
 
-old_id=$(docker image inspect -f '{{.Id}}' "$IMAGE_TAG" 2>/dev/null || true)
-if [ "${OPENPAI_LAB_REBUILD:-0}" != 1 ] && [ -n "$old_id" ] && docker image inspect "$IMAGE_TAG" >/dev/null 2>&1; then
-  echo OK
-  exit 0
-fi
 
 detect_mirror() {
   local uri
@@ -41,10 +37,19 @@ MIRROR=${DEBIAN_MIRROR:-$(detect_mirror)}
 MIRROR=${MIRROR%/}
 SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
+key=$(printf '%s|%s|%s' "$SUITE" "$MIRROR" "$PACKAGES" | sha256sum | cut -c1-12)
+# The image's key also covers this script (the units and adjustments it writes).
+image_key=$(cat "$0" | sha256sum | cut -c1-12)-$key
+old_id=$(docker image inspect -f '{{.Id}}' "$IMAGE_TAG" 2>/dev/null || true)
+if [ "${OPENPAI_LAB_REBUILD:-0}" != 1 ] && [ -n "$old_id" ] &&
+   [ "$(docker image inspect -f '{{index .Config.Labels "io.openpai.lab.key"}}' "$IMAGE_TAG")" = "$image_key" ]; then
+  echo OK
+  exit 0
+fi
+
 command -v debootstrap >/dev/null 2>&1 || { echo "debootstrap is missing (run ensure-docker.sh)" >&2; exit 1; }
 
 mkdir -p "$CACHE"
-key=$(printf '%s|%s|%s' "$SUITE" "$MIRROR" "$PACKAGES" | sha256sum | cut -c1-12)
 TARBALL="$CACHE/debootstrap-$SUITE-minbase-$key.tgz"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/openpai-lab-image.XXXXXX")
@@ -156,6 +161,7 @@ printf '%s\n' \
   "FROM $RAW_TAG" \
   'ENV container=docker LANG=C.UTF-8' \
   'LABEL io.openpai.lab.image=node' \
+  "LABEL io.openpai.lab.key=$image_key" \
   'STOPSIGNAL SIGRTMIN+3' \
   'CMD ["/sbin/init"]' >"$WORK/Dockerfile"
 DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE_TAG" -f "$WORK/Dockerfile" "$WORK/empty-context" >/dev/null 2>"$WORK/build.err" || {
