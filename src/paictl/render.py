@@ -8,15 +8,26 @@ from pathlib import Path
 from paictl import inventory, project
 from paictl.errors import PaictlError
 
-# What the roles write: (role, variable listing the role's templates, output folder, groups of hosts).
-# Every template is "<file>.j2" in the role's templates/ and lands in DIR/<host>/<folder>/<file>.
+ALL_HOSTS = ("kube_control_plane", "kube_node", "pai_master", "pai_worker")
+# What the roles write: (role, variable listing the role's templates, output folder, hosts, roles whose
+# defaults the role sees besides BASE_ROLES). Every template is "<file>.j2" in the role's templates/ and
+# lands in DIR/<host>/<folder>/<file>. Hosts: groups, or a callable (inventory -> host names).
 TARGETS = (
-    ("hadoop", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker")),
-    ("docker", "docker_config_files", "docker", ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
-    ("containerd", "containerd_config_files", "containerd",
-     ("kube_control_plane", "kube_node", "pai_master", "pai_worker")),
+    ("hadoop", "hadoop_config_files", "hadoop", ("pai_master", "pai_worker"), ()),
+    ("docker", "docker_config_files", "docker", ALL_HOSTS, ()),
+    ("containerd", "containerd_config_files", "containerd", ALL_HOSTS, ()),
+    # kubeadm init on the first control-plane host, kubeadm join on every other node.
+    ("kubernetes_control_plane", "kubernetes_control_plane_config_files", "kubeadm",
+     lambda inv: inv.groups.get("kube_control_plane", [])[:1], ("kubernetes",)),
+    ("kubernetes_worker", "kubernetes_worker_config_files", "kubeadm",
+     lambda inv: [h for h in _members(inv, ("kube_control_plane", "kube_node"))
+                  if h not in inv.groups.get("kube_control_plane", [])[:1]], ("kubernetes",)),
 )
 BASE_ROLES = ("openpai",)
+
+
+def _members(inv, groups):
+    return [h for h in inv.hosts if any(h in inv.groups.get(g, ()) for g in groups)]
 
 
 def run(args, out):
@@ -38,9 +49,9 @@ def render(inv, outdir):
     jinja_cache.enable()
 
     written = []
-    for role, files_var, folder, groups in TARGETS:
-        defaults = inventory.role_defaults(*BASE_ROLES, role)
-        hosts = [h for h in inv.hosts if any(h in inv.groups.get(g, ()) for g in groups)]
+    for role, files_var, folder, groups, shared_roles in TARGETS:
+        defaults = inventory.role_defaults(*BASE_ROLES, *shared_roles, role)
+        hosts = groups(inv) if callable(groups) else _members(inv, groups)
         template_dir = project.collection() / "roles" / role / "templates"
         sources = {}
         templar = inv.templar({})  # one templar: compiled expressions are reused across hosts

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: openpai-ansible contributors
+# MIT License (see LICENSE)
+"""Filters of the Kubernetes layer (plugins/module_utils/kubernetes.py)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: kubernetes
+short_description: Kubernetes artifact table, SHA256SUMS files and node labels from SKUs
+description:
+  - C(k8s_artifact_problems) lists every problem of the artifact table for one architecture.
+  - C(k8s_artifact_plan) resolves the table for a source (url, mirror, bundle) into controller paths and checksums.
+  - C(sha256sums) parses C(sha256sum) output into a mapping of file name to checksum.
+  - C(k8s_node_labels) gives a node's labels from its machine SKU and inventory groups.
+  - C(k8s_ready_nodes), C(k8s_ready_pods) list the Ready nodes / ready Running pods of C(kubectl get -o json).
+  - C(k8s_node_problems) compares nodes with the expected ones and their labels, one message per problem.
+  - C(k8s_api_service_ip) gives the API server's service IP (first address of the service network).
+  - C(k8s_label_changes) gives the C(kubectl label) arguments that turn current labels into the desired ones.
+author: openpai-ansible contributors
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.openpai.cluster.plugins.module_utils import kubernetes
+from ansible_collections.openpai.cluster.plugins.module_utils.model import ModelError
+
+
+def _wrap(func):
+    def inner(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ModelError as exc:
+            raise AnsibleFilterError(str(exc)) from None
+    inner.__name__ = func.__name__
+    inner.__doc__ = func.__doc__
+    return inner
+
+
+class FilterModule:
+    """Kubernetes layer filters."""
+
+    def filters(self):
+        return {name: _wrap(func) for name, func in {
+            "k8s_artifact_problems": kubernetes.artifact_problems,
+            "k8s_artifact_plan": kubernetes.artifact_plan,
+            "sha256sums": kubernetes.parse_sha256sums,
+            "k8s_node_labels": kubernetes.node_labels,
+            "k8s_label_changes": kubernetes.label_changes,
+            "k8s_api_service_ip": kubernetes.api_service_ip,
+            "k8s_ready_nodes": kubernetes.ready_nodes,
+            "k8s_ready_pods": kubernetes.ready_pods,
+            "k8s_node_problems": kubernetes.node_problems,
+        }.items()}
