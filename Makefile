@@ -21,6 +21,8 @@ help:
 	@echo "make lab        start the Docker lab from $(LAB_INVENTORY) and deploy onto it"
 	@echo "make lab-down   remove the lab's node containers"
 	@echo "make test-role ROLE=<name>   one role's molecule scenario"
+	@echo "make test-hadoop / make test-kubernetes   the multi-node scenarios alone"
+	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes) in .cache"
 	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
 
 $(BIN)/paictl: pyproject.toml
@@ -55,7 +57,9 @@ molecule: setup docker
 	done
 	molecule test -s smoke
 
-# Multi-node scenarios (long; see README).
+# Multi-node scenarios (long; see README). The Kubernetes scenario builds its
+# offline bundle first (tools/kubernetes/build-bundle.sh: about 35 minutes the
+# first time on 2 cores, seconds once cached).
 test-hadoop: setup docker
 	molecule test -s hadoop
 
@@ -72,6 +76,7 @@ test: lint unit lab-tests molecule test-hadoop
 bundles:
 	bash tools/hadoop/build-dist.sh 3.4.2
 	bash tools/nvidia/build-toolkit.sh
+	bash tools/kubernetes/build-bundle.sh
 
 lab: setup docker bundles
 	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)
