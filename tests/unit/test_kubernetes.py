@@ -219,3 +219,21 @@ def test_ready_pods():
     pods = {"items": [pod("ok", "Running", True, True), pod("half", "Running", True, False),
                       pod("pending", "Pending"), pod("none", "Running")]}
     assert F["k8s_ready_pods"](pods) == ["ok"]
+
+
+def test_expected_labels_and_label_plan():
+    hostvars = {"m": {"openpai_machine_type": "cpu", "group_names": ["kube_control_plane", "pai_master"]},
+                "g": {"openpai_machine_type": "k80", "group_names": ["kube_node", "pai_worker"],
+                      "kubernetes_node_name": "gpu-1"}}
+    expected = F["k8s_expected_labels"](["m", "g"], hostvars, SKUS)
+    assert expected == {
+        "m": {"openpai.io/machine-type": "cpu", "openpai.io/gpu-count": "0", "pai-master": "true"},
+        "gpu-1": {"openpai.io/machine-type": "k80", "openpai.io/gpu-count": "4", "openpai.io/gpu-model": "Tesla-K80",
+                  "pai-worker": "true"}}
+    nodes = {"items": [_node("m", labels=dict(expected["m"])),
+                       _node("gpu-1", labels={"openpai.io/gpu-count": "2", "pai-master": "true"})]}
+    assert F["k8s_label_plan"](nodes, expected) == [{"name": "gpu-1", "changes": [
+        "openpai.io/machine-type=k80", "openpai.io/gpu-model=Tesla-K80", "openpai.io/gpu-count=4", "pai-master-",
+        "pai-worker=true"]}]
+    # A node not (yet) in the cluster gets nothing; an empty cluster gives an empty plan.
+    assert F["k8s_label_plan"]('{"items": []}', expected) == []

@@ -16,6 +16,7 @@ description:
   - C(k8s_ready_nodes), C(k8s_ready_pods) list the Ready nodes / ready Running pods of C(kubectl get -o json).
   - C(k8s_node_problems) compares nodes with the expected ones and their labels, one message per problem.
   - C(k8s_api_service_ip) gives the API server's service IP (first address of the service network).
+  - C(k8s_expected_labels) gives {node name: labels} for inventory hosts; C(k8s_label_plan) the nodes to relabel.
   - C(k8s_label_changes) gives the C(kubectl label) arguments that turn current labels into the desired ones.
 author: openpai-ansible contributors
 """
@@ -47,6 +48,8 @@ class FilterModule:
             "sha256sums": kubernetes.parse_sha256sums,
             "k8s_node_labels": kubernetes.node_labels,
             "k8s_label_changes": kubernetes.label_changes,
+            "k8s_expected_labels": kubernetes.expected_labels,
+            "k8s_label_plan": kubernetes.label_plan,
             "k8s_api_service_ip": kubernetes.api_service_ip,
             "k8s_ready_nodes": kubernetes.ready_nodes,
             "k8s_ready_pods": kubernetes.ready_pods,

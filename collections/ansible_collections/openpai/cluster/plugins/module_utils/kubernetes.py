@@ -249,3 +249,30 @@ def node_problems(node_list, expected):
         if diff:
             found.append("node %s: labels differ from its SKU (%s)" % (name, " ".join(diff)))
     return found
+
+
+def expected_labels(hosts, hostvars, skus):
+    """{node name: labels} for inventory `hosts`, from each host's SKU and groups
+    (hostvars: the hosts' variables; the node name is kubernetes_node_name, else the host)."""
+    expected = {}
+    for host in hosts:
+        hv = hostvars[host]
+        name = hv.get("kubernetes_node_name") or host
+        expected[str(name)] = node_labels(skus, hv.get("openpai_machine_type"), hv.get("group_names") or ())
+    return expected
+
+
+def label_plan(node_list, expected):
+    """[{name, changes}] of `kubectl label` arguments per expected node present in
+    `kubectl get nodes -o json` (text or parsed); nodes needing no change are left out."""
+    if isinstance(node_list, str):
+        import json
+        node_list = json.loads(node_list)
+    current = {n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in node_list.get("items", ())}
+    plan = []
+    for name, labels in sorted(expected.items()):
+        if name in current:
+            changes = label_changes(current[name], labels)
+            if changes:
+                plan.append({"name": name, "changes": changes})
+    return plan
