@@ -13,7 +13,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup bundles lint unit lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
+.PHONY: help setup bundles lint unit services-test lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -44,6 +44,18 @@ lint: setup
 unit: setup
 	$(BIN)/pytest -q tests/unit tests/render tests/cli
 
+# The service programs (services/<name>/): each has its own pyproject.toml with
+# exact pins and a `test` extra, its own venv (services/<name>/.venv) and tests.
+SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
+services-test:
+	set -e; for dir in $(SERVICES); do \
+	  echo "=== service: $$dir"; \
+	  [ -x $$dir/.venv/bin/pytest ] && [ $$dir/.venv/bin/pytest -nt $$dir/pyproject.toml ] || { \
+	    $(PYTHON) -m venv $$dir/.venv && $$dir/.venv/bin/pip install --quiet --upgrade pip && \
+	    $$dir/.venv/bin/pip install --quiet -e "$$dir[test]" && touch $$dir/.venv/bin/pytest; }; \
+	  (cd $$dir && .venv/bin/pytest -q tests) || exit 1; \
+	done
+
 # paictl lab up / deploy / lab down on real node containers.
 lab-tests: setup docker
 	$(BIN)/pytest -q tests/lab
@@ -70,7 +82,7 @@ test-role: setup docker
 	cd $(COLLECTION)/roles/$(ROLE) && molecule test
 
 # The whole suite: about 22 minutes on a warm 2-core machine (12 + the Hadoop scenario's 10).
-test: lint unit lab-tests molecule test-hadoop
+test: lint unit services-test lab-tests molecule test-hadoop
 
 # Offline bundles the lab deploys from (cached in .cache, never committed).
 bundles:
