@@ -234,6 +234,83 @@ def test_expected_labels_and_label_plan():
                        _node("gpu-1", labels={"openpai.io/gpu-count": "2", "pai-master": "true"})]}
     assert F["k8s_label_plan"](nodes, expected) == [{"name": "gpu-1", "changes": [
         "openpai.io/machine-type=k80", "openpai.io/gpu-model=Tesla-K80", "openpai.io/gpu-count=4", "pai-master-",
-        "pai-worker=true"]}]
+        "pai-worker=true"], "patch": {
+        "openpai.io/machine-type": "k80", "openpai.io/gpu-model": "Tesla-K80", "openpai.io/gpu-count": "4",
+        "pai-master": None, "pai-worker": "true"}}]
+    # k8s_info's resources (a plain list) are read like a List document.
+    assert F["k8s_label_plan"](nodes["items"], expected) == F["k8s_label_plan"](nodes, expected)
     # A node not (yet) in the cluster gets nothing; an empty cluster gives an empty plan.
     assert F["k8s_label_plan"]('{"items": []}', expected) == []
+
+
+def test_label_patch_sets_changed_and_removes_stale_managed_labels():
+    current = {"kubernetes.io/hostname": "n1", "openpai.io/gpu-count": "2", "pai-master": "true",
+               "openpai.io/machine-type": "k80"}
+    desired = {"openpai.io/machine-type": "k80", "openpai.io/gpu-count": "4", "pai-worker": "true"}
+    # Unmanaged labels are never touched; an unchanged managed label is not in the patch.
+    assert F["k8s_label_patch"](current, desired) == {
+        "openpai.io/gpu-count": "4", "pai-master": None, "pai-worker": "true"}
+    # Applying the patch gives the desired managed labels: nothing left to change.
+    applied = {k: v for k, v in dict(current, **F["k8s_label_patch"](current, desired)).items() if v is not None}
+    assert F["k8s_label_patch"](applied, desired) == {}
+    assert applied["kubernetes.io/hostname"] == "n1"
+    assert F["k8s_label_patch"](None, {}) == {}
+
+
+def test_node_and_pod_lists_from_k8s_info_resources():
+    nodes = [_node("a"), _node("b", ready="False")]
+    assert F["k8s_ready_nodes"](nodes) == ["a"]
+    assert F["k8s_node_problems"](nodes, {"a": {}, "b": {}}) == ["node b: not Ready"]
+    for bad, word in (("{not json", "JSON"), (42, "int")):
+        with pytest.raises(AnsibleFilterError, match="not a Kubernetes object list.*" + word):
+            F["k8s_ready_nodes"](bad)
+
+
+def _stat(path, exists=True, checksum=None, **extra):
+    stat = {"exists": exists}
+    if exists:
+        stat.update({"isreg": True, "checksum": checksum})
+    stat.update(extra)
+    return stat
+
+
+def _plan_item(name, sha256):
+    return {"name": name, "file": name, "controller_path": "/b/" + name, "sha256": sha256}
+
+
+def test_bundle_problems_one_line_per_bad_file():
+    good, bad = "a" * 64, "b" * 64
+    results = [
+        {"item": _plan_item("kubeadm", good), "stat": _stat("/b/kubeadm", checksum=good)},
+        {"item": _plan_item("kubelet", good), "stat": _stat("/b/kubelet", checksum=bad)},
+        {"item": _plan_item("pause.tar", good), "stat": _stat("/b/pause.tar", exists=False)},
+        {"item": _plan_item("kubectl", None), "stat": _stat("/b/kubectl", checksum=good)},
+        {"item": _plan_item("crictl.tgz", good), "stat": _stat("/b/crictl.tgz", isreg=False)},
+        {"item": _plan_item("etcd.tar", good), "stat": {}, "failed": True, "msg": "Permission denied"},
+    ]
+    assert F["k8s_bundle_problems"](results, "/b/") == [
+        "/b/kubelet: SHA-256 %s does not match %s in SHA256SUMS" % (bad, good),
+        "/b/pause.tar: missing",
+        "kubectl: not listed in /b/SHA256SUMS",
+        "/b/crictl.tgz: not a regular file",
+        "/b/etcd.tar: cannot be read: Permission denied",
+    ]
+    assert F["k8s_bundle_problems"](results[:1], "/b") == []
+    assert F["k8s_bundle_problems"]([], "/b") == []
+    with pytest.raises(AnsibleFilterError, match="bundle check: not a result of the stat loop"):
+        F["k8s_bundle_problems"]([{"stat": {}}], "/b")
+
+
+def test_download_problems_name_artifact_url_and_error():
+    results = [
+        {"item": {"name": "kubeadm", "fetch_url": "https://dl.example/kubeadm"}, "changed": False},
+        {"item": {"name": "kubelet", "fetch_url": "https://dl.example/kubelet"}, "failed": True, "attempts": 5,
+         "msg": "Request failed: <urlopen error [Errno 111]\n Connection refused>"},
+        {"item": {"name": "crictl", "fetch_url": "https://dl.example/crictl.tgz"}, "failed": True,
+         "msg": "The checksum for /cache/crictl.tgz did not match"},
+    ]
+    assert F["k8s_download_problems"](results) == [
+        "kubelet: https://dl.example/kubelet (5 attempts): Request failed: <urlopen error [Errno 111] Connection refused>",
+        "crictl: https://dl.example/crictl.tgz: The checksum for /cache/crictl.tgz did not match",
+    ]
+    assert F["k8s_download_problems"](results[:1]) == []

@@ -1,7 +1,8 @@
 """The controller side of the artifact rule with an offline bundle (role kubernetes,
 tasks/artifacts.yml, run by ansible-playbook): a bundle whose files match its
 SHA256SUMS passes; a wrong checksum, a missing file or an unlisted file is refused
-with one clear line per file, before any node is touched."""
+with one clear line per file, before any node is touched. A failed download (url
+source) names the artifact, its URL and the error."""
 
 from __future__ import annotations
 
@@ -46,11 +47,11 @@ def bundle(tmp_path):
     return folder
 
 
-def run(tmp_path, bundle_dir):
+def run(tmp_path, bundle_dir, **extra):
     inv = tmp_path / "inventory.yml"
-    inv.write_text(yaml.safe_dump({"all": {"hosts": {"node1": {}}, "vars": {
+    inv.write_text(yaml.safe_dump({"all": {"hosts": {"node1": {}}, "vars": dict({
         "openpai_lab": False, "kubernetes_artifacts_source": "bundle", "kubernetes_bundle_dir": str(bundle_dir),
-        "ansible_python_interpreter": sys.executable}}}))
+        "ansible_python_interpreter": sys.executable}, **extra)}}))
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
@@ -86,3 +87,19 @@ def test_a_bundle_without_sums_is_refused_file_by_file(tmp_path, bundle):
     res = run(tmp_path, bundle)
     assert res.returncode != 0
     assert "kubeadm: not listed in %s/SHA256SUMS" % bundle in res.stdout
+
+
+def test_a_failed_download_names_the_artifact_its_url_and_the_error(tmp_path):
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    url = "http://127.0.0.1:9/release/kubectl"
+    table = [{"name": "kubectl", "kind": "binary", "file": "kubectl", "url": url,
+              "sha256": {"amd64": "0" * 64}, "dest": "/usr/local/bin/kubectl"},
+             {"name": "pause", "kind": "image", "file": "pause_3.10.tar", "ref": "registry.k8s.io/pause:3.10"}]
+    res = run(tmp_path, tmp_path, kubernetes_artifacts_source="url", kubernetes_artifacts=table,
+              kubernetes_download_cache_dir=str(tmp_path / "cache"), kubernetes_download_retries=1,
+              kubernetes_download_delay=0)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out
+    assert "Download of the Kubernetes artifacts failed: kubectl: %s (" % url in out
+    assert "refused" in out.lower()
+    assert "Traceback" not in out

@@ -2,13 +2,15 @@
 # Copyright: openpai-ansible contributors
 # MIT License (see LICENSE)
 """The Kubernetes layer's data logic: the artifact table (official URL, mirror or
-offline bundle, checksums), SHA256SUMS files, and node labels from machine SKUs.
+offline bundle, checksums), SHA256SUMS files and the bundle check, node labels from
+machine SKUs, and the node and pod lists the kubernetes.core modules return.
 
 Pure Python over plain data, shared by the filters and unit-tested directly."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 
@@ -208,21 +210,30 @@ def _condition(obj, kind):
     return False
 
 
+def _items(objects):
+    """The objects of a list: k8s_info's ``resources`` (a list), a ``{"items": [...]}``
+    document, or that document as JSON text (``kubectl get -o json``)."""
+    if isinstance(objects, str):
+        try:
+            objects = json.loads(objects)
+        except ValueError as exc:
+            raise ModelError("not a Kubernetes object list (JSON): %s" % exc) from None
+    if isinstance(objects, Mapping):
+        objects = objects.get("items") or []
+    if not isinstance(objects, (list, tuple)):
+        raise ModelError("not a Kubernetes object list: %s" % type(objects).__name__)
+    return list(objects)
+
+
 def ready_nodes(node_list):
-    """Names of the Ready nodes of a `kubectl get nodes -o json` document (text or parsed)."""
-    if isinstance(node_list, str):
-        import json
-        node_list = json.loads(node_list)
-    return sorted(n["metadata"]["name"] for n in node_list.get("items", ()) if _condition(n, "Ready"))
+    """Names of the Ready nodes of a node list (k8s_info resources, or a List document)."""
+    return sorted(n["metadata"]["name"] for n in _items(node_list) if _condition(n, "Ready"))
 
 
 def ready_pods(pod_list):
-    """Names of the Running pods whose containers are all ready, from `kubectl get pods -o json`."""
-    if isinstance(pod_list, str):
-        import json
-        pod_list = json.loads(pod_list)
+    """Names of the Running pods whose containers are all ready, from a pod list."""
     names = []
-    for pod in pod_list.get("items", ()):
+    for pod in _items(pod_list):
         status = pod.get("status") or {}
         containers = status.get("containerStatuses") or []
         if status.get("phase") == "Running" and containers and all(c.get("ready") for c in containers):
@@ -233,10 +244,7 @@ def ready_pods(pod_list):
 def node_problems(node_list, expected):
     """One message per expected node ({name: desired labels}) that is missing, not Ready,
     or whose managed labels differ."""
-    if isinstance(node_list, str):
-        import json
-        node_list = json.loads(node_list)
-    nodes = {n["metadata"]["name"]: n for n in node_list.get("items", ())}
+    nodes = {n["metadata"]["name"]: n for n in _items(node_list)}
     found = []
     for name, labels in sorted(expected.items()):
         node = nodes.get(name)
@@ -262,17 +270,81 @@ def expected_labels(hosts, hostvars, skus):
     return expected
 
 
+def label_patch(current, desired):
+    """The JSON merge patch of ``metadata.labels`` that turns the node's ``current``
+    labels into ``desired`` for the labels this collection manages: {label: value}
+    to set, {label: None} to remove; {} when nothing changes."""
+    current = current or {}
+    patch = {}
+    for key in MANAGED_LABELS:
+        want = desired.get(key)
+        have = current.get(key)
+        if want is None and have is not None:
+            patch[key] = None
+        elif want is not None and want != have:
+            patch[key] = want
+    return patch
+
+
 def label_plan(node_list, expected):
-    """[{name, changes}] of `kubectl label` arguments per expected node present in
-    `kubectl get nodes -o json` (text or parsed); nodes needing no change are left out."""
-    if isinstance(node_list, str):
-        import json
-        node_list = json.loads(node_list)
-    current = {n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in node_list.get("items", ())}
+    """[{name, changes, patch}] per expected node present in the node list (k8s_info
+    resources or a List document) whose managed labels differ: ``changes`` in
+    ``kubectl label`` notation (for people), ``patch`` the merge patch of its labels.
+    Nodes needing no change, and nodes not (yet) in the cluster, are left out."""
+    current = {n["metadata"]["name"]: n["metadata"].get("labels") or {} for n in _items(node_list)}
     plan = []
     for name, labels in sorted(expected.items()):
         if name in current:
             changes = label_changes(current[name], labels)
             if changes:
-                plan.append({"name": name, "changes": changes})
+                plan.append({"name": name, "changes": changes, "patch": label_patch(current[name], labels)})
     return plan
+
+
+def _stat_item(result):
+    """(plan entry, stat) of one result of the bundle's stat loop."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("item"), Mapping):
+        raise ModelError("bundle check: not a result of the stat loop over kubernetes_artifact_plan: %r"
+                         % (result,))
+    return result["item"], result.get("stat") or {}
+
+
+def bundle_problems(stat_results, bundle_dir):
+    """One message per file of an offline bundle that cannot be used, from the
+    results of ``ansible.builtin.stat`` (sha256) looped over the artifact plan:
+    missing, not a regular file, unreadable, not listed in SHA256SUMS, or whose
+    SHA-256 differs from the one SHA256SUMS lists. [] when every file is good."""
+    sums = "%s/SHA256SUMS" % str(bundle_dir).rstrip("/")
+    found = []
+    for result in stat_results or ():
+        item, stat = _stat_item(result)
+        path = item.get("controller_path") or item.get("file")
+        if result.get("failed"):
+            found.append("%s: cannot be read: %s" % (path, result.get("msg") or "stat failed"))
+        elif not stat.get("exists"):
+            found.append("%s: missing" % path)
+        elif not stat.get("isreg", True):
+            found.append("%s: not a regular file" % path)
+        elif not item.get("sha256"):
+            found.append("%s: not listed in %s" % (item.get("file"), sums))
+        elif not stat.get("checksum"):
+            found.append("%s: not readable (no checksum)" % path)
+        elif stat["checksum"] != item["sha256"]:
+            found.append("%s: SHA-256 %s does not match %s in SHA256SUMS" % (path, stat["checksum"], item["sha256"]))
+    return found
+
+
+def download_problems(results):
+    """One line per failed download of a get_url loop over the artifact plan
+    (``ansible_failed_result.results``): the artifact, its URL, the attempts and the error."""
+    found = []
+    for result in results or ():
+        if not isinstance(result, Mapping) or not result.get("failed"):
+            continue
+        item = result.get("item") if isinstance(result.get("item"), Mapping) else {}
+        attempts = result.get("attempts")
+        found.append("%s: %s%s: %s" % (
+            item.get("name", "?"), item.get("fetch_url") or result.get("url") or "?",
+            " (%s attempts)" % attempts if attempts else "",
+            " ".join(str(result.get("msg") or "download failed").split())))
+    return found
