@@ -1,0 +1,391 @@
+"""Jobs: submit to YARN, keep the record, follow YARN (the source of truth), stop, list."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+import yaml
+from sqlalchemy import asc, delete, desc, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .auth import Caller
+from .db import TERMINAL_STATES, Job, User
+from .errors import ApiError, forbidden, invalid_parameters
+from .protocol import JobProtocol, invalid, masked
+from .settings import Settings
+from .vcs import largest_fit
+from .yarn import (ServiceReport, YarnBackend, YarnError, YarnRejected, build_service_spec, component_names,
+                   job_state, service_name, task_state)
+
+log = logging.getLogger("pai_rest_server")
+
+EXIT_STOPPED = -7351
+EXIT_TASK_STOPPED = -7400
+LOST_AFTER_MS = 300_000
+ORDER_FIELDS = {
+    "jobName": Job.name, "submissionTime": Job.submission_ms, "username": Job.username,
+    "vc": Job.virtual_cluster, "retries": Job.retries, "totalTaskNumber": Job.total_tasks,
+    "totalGpuNumber": Job.total_gpu, "state": Job.state, "completionTime": Job.completed_ms,
+}
+MAX_LIMIT = 50000
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+def yarn_unavailable(exc: YarnError) -> ApiError:
+    """503 when YARN cannot be asked (not the caller's fault, and not a 500)."""
+    return ApiError(503, "YarnUnavailableError", f"YARN is not reachable now: {exc}")
+
+
+class JobService:
+    """Job operations over the records and a YarnBackend."""
+
+    def __init__(self, sessions: sessionmaker[Session], backend: YarnBackend, settings: Settings):
+        self.sessions = sessions
+        self.backend = backend
+        self.settings = settings
+        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+
+    # --- submit ---------------------------------------------------------------------------------------------
+
+    def submit(self, caller: Caller, raw: dict[str, Any], job: JobProtocol) -> Job:
+        """Record and submit a job; 409 on a duplicate name, 400/403 for VC problems, 503 without YARN."""
+        with self.sessions() as s:
+            if s.scalar(select(Job.id).where(Job.username == caller.username, Job.name == job.name)) is not None:
+                raise ApiError(409, "ConflictJobError", f"Job name {caller.username}~{job.name} already exists.")
+            user = s.get(User, caller.username)
+        vc = job.virtual_cluster
+        try:
+            queues = {q.name: q for q in self.backend.queues()}
+            nodes = self.backend.nodes()
+        except YarnError as exc:
+            raise yarn_unavailable(exc) from None
+        if vc not in queues:
+            raise ApiError(400, "NoVirtualClusterError", f"Virtual cluster {vc} is not found.")
+        if not caller.admin and (user is None or vc not in (user.virtual_clusters or [])):
+            raise forbidden(f"User {caller.username} is not allowed to do operation in {vc}.")
+        if nodes:
+            problems = []
+            for role, tr in job.taskRoles.items():
+                r = tr.resourcePerInstance
+                fits, big = largest_fit(nodes, queues[vc].partition, r.cpu, r.memoryMB, r.gpu)
+                if not fits:
+                    problems.append(
+                        f"taskRoles.{role}.resourcePerInstance: no node of virtual cluster {vc} can hold cpu {r.cpu}, "
+                        f"memoryMB {r.memoryMB}, gpu {r.gpu} (largest node: cpu {big.vcores}, memoryMB {big.memory}, "
+                        f"gpu {big.gpu})")
+            if problems:
+                raise invalid(problems)
+        submitted = now_ms()
+        gpus, tasks, roles = job.totals()
+        stored = masked(raw)
+        record = Job(
+            username=caller.username, name=job.name, virtual_cluster=vc,
+            config_yaml=yaml.safe_dump(stored, sort_keys=False, allow_unicode=True), protocol=stored,
+            service_name=service_name(caller.username, job.name, submitted),
+            components=component_names(list(job.taskRoles)), state="WAITING", sub_state="SUBMITTED",
+            execution_type="START", retries=0, job_retry_count=job.jobRetryCount, submission_ms=submitted,
+            total_gpu=gpus, total_tasks=tasks, total_task_roles=roles, tasks={}, tags=[])
+        try:
+            with self.sessions.begin() as s:
+                s.add(record)
+        except IntegrityError:
+            raise ApiError(409, "ConflictJobError", f"Job name {caller.username}~{job.name} already exists.") from None
+        try:
+            app_id = self._submit_attempt(record, job)
+        except YarnError as exc:
+            with self.sessions.begin() as s:
+                s.execute(delete(Job).where(Job.id == record.id))
+            if isinstance(exc, YarnRejected):
+                raise invalid([f"YARN refused the job: {exc}"]) from None
+            raise yarn_unavailable(exc) from None
+        with self.sessions.begin() as s:
+            row = s.get(Job, record.id)
+            row.app_id = app_id
+            record = row
+        log.info("job %s submitted as YARN service %s (%s)", record.full_name, record.service_name, app_id)
+        return record
+
+    def _submit_attempt(self, record: Job, job: JobProtocol) -> str | None:
+        """POST the service of one attempt; the application id if YARN says it."""
+        spec = build_service_spec(job, record.username, record.service_name, record.components,
+                                  self.settings.launcher_command, self.settings.registry_domain,
+                                  self.settings.yarn_user)
+        return self.backend.submit_service(spec)
+
+    # --- read ---------------------------------------------------------------------------------------------------
+
+    def get(self, full_name: str) -> Job:
+        """The record of ``user~name``; 404 NoJobError."""
+        username, sep, name = full_name.partition("~")
+        if not sep or not username or not name:
+            raise ApiError(404, "NoJobError", f"Job {full_name} is not found.")
+        with self.sessions() as s:
+            job = s.scalar(select(Job).where(Job.username == username, Job.name == name))
+        if job is None:
+            raise ApiError(404, "NoJobError", f"Job {full_name} is not found.")
+        return job
+
+    def list(self, params: dict[str, str]) -> list[Job] | tuple[int, list[Job]]:
+        """Records matching the query of ``GET /jobs``; (total, page) with ``withTotalCount=true``."""
+        query = select(Job)
+
+        def _csv(key: str) -> list[str]:
+            return [x for x in (params.get(key) or "").split(",") if x]
+
+        if _csv("username"):
+            query = query.where(Job.username.in_(_csv("username")))
+        if _csv("vc"):
+            query = query.where(Job.virtual_cluster.in_(_csv("vc")))
+        if _csv("state"):
+            query = query.where(Job.state.in_(_csv("state")))
+        keyword = params.get("keyword")
+        if keyword:
+            query = query.where(or_(Job.name.contains(keyword, autoescape=True),
+                                    Job.username.contains(keyword, autoescape=True),
+                                    Job.virtual_cluster.contains(keyword, autoescape=True)))
+        offset = _int_param(params, "offset", 0, 0, None)
+        limit = _int_param(params, "limit", 5000, 1, MAX_LIMIT)
+        order = params.get("order") or "submissionTime,DESC"
+        field_name, _, direction = order.partition(",")
+        direction = (direction or "ASC").upper()
+        if field_name not in ORDER_FIELDS or direction not in ("ASC", "DESC"):
+            raise invalid_parameters(f"order: must be <field>,ASC|DESC with field one of {', '.join(ORDER_FIELDS)}")
+        with_total = params.get("withTotalCount", "false").lower()
+        if with_total not in ("true", "false"):
+            raise invalid_parameters("withTotalCount: must be true or false")
+        column = ORDER_FIELDS[field_name]
+        sort = asc(column) if direction == "ASC" else desc(column)
+        with self.sessions() as s:
+            rows = list(s.scalars(query.order_by(sort, asc(Job.id))))
+        rows = _tag_filter(rows, _csv("tagsContain"), _csv("tagsNotContain"))
+        page = rows[offset:offset + limit]
+        return (len(rows), page) if with_total == "true" else page
+
+    # --- follow YARN ----------------------------------------------------------------------------------------------
+
+    def refresh(self, job: Job) -> Job:
+        """Bring a non-terminal record up to date with YARN; on YARN errors the record stays as it was."""
+        if job.state in TERMINAL_STATES:
+            return job
+        with self._locks[job.id]:
+            with self.sessions() as s:
+                job = s.get(Job, job.id) or job
+            if job.state in TERMINAL_STATES:
+                return job
+            try:
+                return self._refresh_locked(job)
+            except YarnError as exc:
+                log.warning("job %s: cannot read YARN state: %s", job.full_name, exc)
+                return job
+
+    def _refresh_locked(self, job: Job) -> Job:
+        service = self.backend.service(job.service_name)
+        app_id = job.app_id or (service.app_id if service else None)
+        app = self.backend.app(app_id) if app_id else None
+        stop = job.execution_type == "STOP"
+        state, sub = job_state(service, app, stop)
+        tasks = self._tasks(job, service) if service is not None and service.components else dict(job.tasks or {})
+        diagnostics = app.diagnostics if app else (service.diagnostics if service else None)
+        if service is None and app is None:
+            if app_id is not None or now_ms() - job.submission_ms > LOST_AFTER_MS:
+                state, sub = ("STOPPED" if stop else "FAILED"), "YARN_LOST"
+                diagnostics = f"YARN has no record of service {job.service_name} ({app_id or 'no application id'})."
+        elif state in ("RUNNING", "WAITING") and service is not None:
+            decided = self._completion(job, tasks)
+            if decided is not None:
+                state, sub, diagnostics = decided
+                try:
+                    self.backend.stop(job.service_name, app_id)
+                except YarnError as exc:
+                    log.warning("job %s: cannot stop the rest of service %s: %s", job.full_name, job.service_name, exc)
+        with self.sessions.begin() as s:
+            row = s.get(Job, job.id)
+            row.app_id = app_id
+            row.sub_state = sub
+            row.tasks = tasks
+            if app is not None:
+                row.tracking_url = app.tracking_url
+                row.progress = app.progress
+                row.launched_ms = row.launched_ms or app.launched_ms or app.started_ms
+            if state == "RUNNING" and row.launched_ms is None:
+                row.launched_ms = now_ms()
+            if state in TERMINAL_STATES:
+                self._finish(row, state, app.finished_ms if app else None, diagnostics)
+            else:
+                row.state = state
+            job = row
+        if job.state == "FAILED" and job.retries < job.job_retry_count and job.execution_type != "STOP":
+            job = self._retry(job)
+        return job
+
+    def _tasks(self, job: Job, service: ServiceReport) -> dict[str, list[dict[str, Any]]]:
+        """Task statuses per role from the service's component instances (previous ones kept if gone)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        previous = job.tasks or {}
+        roles = (job.protocol or {}).get("taskRoles") or {}
+        for role, comp in job.components.items():
+            spec = roles.get(role) or {}
+            count = int(spec.get("instances", 1))
+            gpu = int((spec.get("resourcePerInstance") or {}).get("gpu", 0))
+            by_index = {c.index: c for c in service.components.get(comp, [])}
+            old = {t["taskIndex"]: t for t in previous.get(role, [])}
+            statuses = []
+            for i in range(count):
+                c = by_index.get(i)
+                if c is None:
+                    statuses.append(old.get(i) or _task(i, "WAITING", gpu))
+                    continue
+                t = _task(i, task_state(c.state), gpu)
+                host = c.bare_host or c.hostname
+                t.update(containerId=c.container_id, containerIp=c.ip, containerHostname=host,
+                         containerLog=self._log_url(host, c.container_id, job))
+                if t["taskState"] == "SUCCEEDED":
+                    t["containerExitCode"] = 0
+                statuses.append(t)
+            out[role] = statuses
+        return out
+
+    def _log_url(self, host: str | None, container_id: str | None, job: Job) -> str | None:
+        """The NodeManager page of a container's logs."""
+        if not host or not container_id:
+            return None
+        return f"http://{host}:{self.settings.nm_webapp_port}/node/containerlogs/{container_id}/{self.settings.yarn_user}"
+
+    @staticmethod
+    def _completion(job: Job, tasks: dict[str, list[dict[str, Any]]]) -> tuple[str, str, str] | None:
+        """A final state the protocol's completion policy decides before YARN does, if any."""
+        roles = (job.protocol or {}).get("taskRoles") or {}
+        for role, statuses in tasks.items():
+            completion = (roles.get(role) or {}).get("completion") or {}
+            min_failed = completion.get("minFailedInstances", 1)
+            failed = sum(1 for t in statuses if t["taskState"] == "FAILED")
+            if min_failed not in (None, -1) and failed >= int(min_failed):
+                return "FAILED", "COMPLETION_POLICY_FAILED", f"{failed} instance(s) of task role {role} failed"
+        for role, statuses in tasks.items():
+            completion = (roles.get(role) or {}).get("completion") or {}
+            min_succeeded = completion.get("minSucceededInstances")
+            succeeded = sum(1 for t in statuses if t["taskState"] == "SUCCEEDED")
+            if min_succeeded not in (None, -1) and succeeded >= int(min_succeeded):
+                return "SUCCEEDED", "COMPLETION_POLICY_SUCCEEDED", f"{succeeded} instance(s) of {role} succeeded"
+        return None
+
+    @staticmethod
+    def _finish(row: Job, state: str, finished_ms: int | None, diagnostics: str | None) -> None:
+        """Mark a record terminal: state, time, exit code, and the tasks still open."""
+        row.state = state
+        row.completed_ms = finished_ms or now_ms()
+        row.exit_code = {"SUCCEEDED": 0, "STOPPED": EXIT_STOPPED}.get(state, 1)
+        row.exit_diagnostics = diagnostics
+        tasks = {}
+        for role, statuses in (row.tasks or {}).items():
+            closed = []
+            for t in statuses:
+                t = dict(t)
+                if t["taskState"] in ("WAITING", "RUNNING", "STOPPING"):
+                    t["taskState"] = state
+                    t["containerExitCode"] = {"SUCCEEDED": 0, "STOPPED": EXIT_TASK_STOPPED}.get(state, 1)
+                closed.append(t)
+            tasks[role] = closed
+        row.tasks = tasks
+
+    def _retry(self, job: Job) -> Job:
+        """Start the next attempt of a failed job (jobRetryCount): YARN restarts the service from the spec it
+        keeps (the record has secrets masked, so it is never resubmitted from here)."""
+        attempt = job.retries + 1
+        with self.sessions.begin() as s:
+            row = s.get(Job, job.id)
+            row.retries, row.app_id = attempt, None
+            row.state, row.sub_state, row.tasks = "WAITING", "RETRYING", {}
+            row.completed_ms = row.exit_code = row.exit_diagnostics = None
+            job = row
+        try:
+            self.backend.start(job.service_name)
+        except YarnError as exc:
+            with self.sessions.begin() as s:
+                row = s.get(Job, job.id)
+                self._finish(row, "FAILED", None, f"retry {attempt} could not be started: {exc}")
+                return row
+        return job
+
+    def reconcile(self) -> int:
+        """Refresh every non-terminal record (at start and periodically); the number looked at."""
+        with self.sessions() as s:
+            open_jobs = list(s.scalars(select(Job).where(Job.state.not_in(TERMINAL_STATES))))
+        for job in open_jobs:
+            self.refresh(job)
+        return len(open_jobs)
+
+    # --- stop / start ---------------------------------------------------------------------------------------------
+
+    def set_execution_type(self, caller: Caller, full_name: str, value: str) -> Job:
+        """STOP kills the job's YARN service (STOPPED follows); START is accepted for a running job only."""
+        job = self.get(full_name)
+        if not caller.admin and caller.username != job.username:
+            raise forbidden(f"User {caller.username} is not allowed to stop job {full_name}.")
+        if value == "START":
+            if job.state in TERMINAL_STATES:
+                raise invalid_parameters("value: START of a finished job is not supported; submit it again")
+            return job
+        if job.state in TERMINAL_STATES:
+            return job
+        with self._locks[job.id]:
+            with self.sessions.begin() as s:
+                row = s.get(Job, job.id)
+                row.execution_type = "STOP"
+                if row.state not in TERMINAL_STATES:
+                    row.state = "STOPPING"
+                job = row
+            try:
+                self.backend.stop(job.service_name, job.app_id)
+            except YarnError as exc:
+                raise yarn_unavailable(exc) from None
+        return self.refresh(job)
+
+    def count(self) -> int:
+        """How many records there are."""
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count(Job.id))) or 0)
+
+
+def _task(index: int, state: str, gpus: int) -> dict[str, Any]:
+    """A task status with nothing known yet but its state."""
+    return {"taskIndex": index, "taskState": state, "retries": 0, "containerId": None, "containerIp": None,
+            "containerHostname": None, "containerPorts": {}, "containerGpus": gpus, "containerLog": None,
+            "containerExitCode": None}
+
+
+def _int_param(params: dict[str, str], key: str, default: int, low: int, high: int | None) -> int:
+    """An integer query parameter within [low, high]; 400 InvalidParametersError naming it."""
+    raw = params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_parameters(f"{key}: must be an integer") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise invalid_parameters(f"{key}: must be {bound}")
+    return value
+
+
+def _tag_filter(rows: list[Job], contain: list[str], not_contain: list[str]) -> list[Job]:
+    """Rows having any of ``contain`` (if given) and none of ``not_contain``."""
+    out = []
+    for row in rows:
+        tags = set(row.tags or [])
+        if contain and not tags.intersection(contain):
+            continue
+        if tags.intersection(not_contain):
+            continue
+        out.append(row)
+    return out
