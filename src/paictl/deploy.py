@@ -21,14 +21,14 @@ def run(args, out):
 
     status, rc, progress = runner.run_playbook(
         "site.yml", args.inventory, None if args.json else out,
-        limit=args.limit, tags=args.tags, check=args.check, vault_files=vault.password_files(args))
+        limit=args.limit, tags=args.tags, check=args.check, vault_files=vault.password_files(args),
+        secrets=inventory_secrets(inv))
     hosts = {h: dict(c) for h, c in sorted(progress.stats.items())}
     failed_hosts = sorted(h for h, c in hosts.items() if c["failed"] or c["unreachable"])
     ok = status == "successful" and rc == 0 and not failed_hosts
 
     if args.json:
-        out.write(json.dumps({"status": status if ok or status != "successful" else "failed", "hosts": hosts},
-                             indent=2, sort_keys=True) + "\n")
+        out.write(json.dumps(json_result(status, ok, hosts, failed_hosts, progress), indent=2, sort_keys=True) + "\n")
         return 0 if ok else (rc or 1)
 
     out.write("\nSUMMARY%s\n" % (" (check mode: nothing was changed)" if args.check else ""))
@@ -41,6 +41,22 @@ def run(args, out):
     if failed_hosts:
         out.write("retry only the failed hosts with:\n  %s\n" % retry_command(args, failed_hosts))
     return rc or 1
+
+
+def inventory_secrets(inv):
+    """The secret values of the inventory (SSH/become passwords, vault values of
+    secret-named variables), masked in every message deploy shows or prints."""
+    return runner.secret_values([inv.all_vars()] + [inv.raw_vars(h) for h in inv.hosts])
+
+
+def json_result(status, ok, hosts, failed_hosts, progress):
+    """deploy --json: the run's status, each host's counters and, per failed or
+    unreachable host, the tasks that failed with their (masked) messages."""
+    result = {"status": status if ok or status != "successful" else "failed", "hosts": hosts,
+              "failures": progress.failures_by_host(set(failed_hosts))}
+    if not ok and not result["failures"] and progress.error:
+        result["error"] = progress.error   # ansible-playbook stopped before any play
+    return result
 
 
 def retry_command(args, failed_hosts):

@@ -10,12 +10,12 @@ import pytest
 import yaml
 
 
-def local_inventory(tmp_path, unreachable=False):
+def local_inventory(tmp_path, unreachable=False, lab=True):
     doc = {"all": {
         "vars": {
             "ansible_python_interpreter": sys.executable,
             "ansible_become": False,
-            "openpai_lab": True,
+            "openpai_lab": lab,
             "openpai_machine_skus": {"small": {"mem": "16Gi", "cpu": {"vcore": 2}},
                                      "gpu": {"mem": "12Gi", "cpu": {"vcore": 2},
                                              "gpu": {"type": "Tesla K80", "count": 2}}},
@@ -53,7 +53,8 @@ def test_deploy_display_and_json(tmp_path, paictl):
     rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight", "--json")
     assert rc == 0, out + err
     data = json.loads(out)
-    assert set(data) == {"status", "hosts"} and data["status"] == "successful"
+    assert set(data) == {"status", "hosts", "failures"} and data["status"] == "successful"
+    assert data["failures"] == {}
     assert set(data["hosts"]) == {"localhost", "node-a", "node-b"}
     for host in ("node-a", "node-b"):
         counters = data["hosts"][host]
@@ -80,3 +81,37 @@ def test_deploy_failure_gives_retry_command(tmp_path, paictl):
     data = json.loads(out)
     assert rc != 0 and data["status"] == "failed"
     assert data["hosts"]["node-b"]["unreachable"] == 1 and data["hosts"]["node-a"]["failed"] == 0
+
+
+@pytest.mark.slow
+def test_deploy_json_says_which_task_failed_and_why(tmp_path, paictl):
+    # Not a lab: preflight's hardware comparison is an error. Both hosts are this
+    # machine, which has no NVIDIA GPU: node-b's SKU says 2 and fails, node-a's
+    # says none and passes.
+    inv = local_inventory(tmp_path, lab=False)
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight", "--json")
+    data = json.loads(out)
+    assert rc != 0 and data["status"] == "failed", out + err
+    assert set(data["failures"]) == {"node-b"}
+    [failure] = data["failures"]["node-b"]
+    assert failure["task"] == "Check the host matches its SKU" and failure["status"] == "failed"
+    assert "SKU 'gpu' says 2 GPU(s) but the PCI bus has 0 NVIDIA GPU(s)" in failure["message"]
+    # the display shows the same message under the same task
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight")
+    assert rc != 0 and "FAILED      node-b" in out and failure["message"].splitlines()[0] in out
+
+
+@pytest.mark.slow
+def test_deploy_json_names_the_unreachable_host_and_masks_secrets(tmp_path, paictl):
+    inv = local_inventory(tmp_path, unreachable=True)
+    doc = yaml.safe_load((inv / "hosts.yml").read_text())
+    # a secret whose value ssh's error repeats (the address it could not reach)
+    doc["all"]["vars"]["openpai_admin_password"] = "127.0.0.1"
+    (inv / "hosts.yml").write_text(yaml.safe_dump(doc))
+    rc, out, err = paictl("deploy", "-i", inv, "--tags", "preflight", "--json")
+    data = json.loads(out)
+    assert rc != 0 and set(data["failures"]) == {"node-b"}
+    [failure] = data["failures"]["node-b"]
+    assert failure["status"] == "unreachable" and failure["task"]
+    assert "port 1" in failure["message"] and "********" in failure["message"]
+    assert "127.0.0.1" not in out
