@@ -314,3 +314,38 @@ def test_download_problems_name_artifact_url_and_error():
         "crictl: https://dl.example/crictl.tgz: The checksum for /cache/crictl.tgz did not match",
     ]
     assert F["k8s_download_problems"](results[:1]) == []
+
+
+def _manifest(name, **extra):
+    """The objects kubernetes_control_plane/tasks/apply.yml gives kubernetes.core.k8s for
+    templates/<name>.j2: the template rendered with the roles' defaults, every YAML
+    document that is not empty (the task's from_yaml_all | select)."""
+    import yaml
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    loader = DataLoader()
+    variables = {}
+    for part in ("kubernetes/defaults", "kubernetes/vars", "kubernetes_control_plane/defaults"):
+        variables.update(loader.load_from_file(str(ROLES / part / "main.yml"), cache="none",
+                                               trusted_as_template=True))
+    variables.update({"openpai_lab": False, "kubernetes_apiserver_host": "10.0.0.1",
+                      "kubernetes_artifact_plan": [{"name": "flannel", "ref": "ghcr.io/flannel-io/flannel:v0"}]},
+                     **extra)
+    text = (ROLES / "kubernetes_control_plane" / "templates" / (name + ".j2")).read_text()
+    rendered = Templar(loader=loader, variables=variables).template(trust_as_template(text))
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+@pytest.mark.parametrize("name, kinds", [
+    ("flannel.yaml", {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"}),
+    ("nvidia-device-plugin.yaml", {"DaemonSet"}),
+])
+def test_manifests_are_objects_kubernetes_core_can_apply(name, kinds):
+    objects = _manifest(name)
+    for obj in objects:
+        assert obj.get("apiVersion") and obj.get("kind") and obj["metadata"].get("name"), obj
+    assert {obj["kind"] for obj in objects} >= kinds
+    if name == "flannel.yaml":
+        flannel = next(o for o in objects if o["kind"] == "DaemonSet")
+        assert flannel["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/flannel-io/flannel:v0"
