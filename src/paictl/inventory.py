@@ -146,7 +146,9 @@ class Inventory:
         """Cluster-wide variables over the collection's defaults, templated."""
         variables = dict(role_defaults("openpai"))
         variables.update(self.all_vars())
-        keys = [k for k in variables if k.startswith("openpai_") and k not in ("openpai_address",)]
+        # The profiles need a host's hostvars: they are computed per host, not here.
+        keys = [k for k in variables if k.startswith("openpai_")
+                and k not in ("openpai_address", "openpai_host", "openpai_cluster")]
         return self.templated(variables, keys)
 
     def check_vars(self):

@@ -12,17 +12,31 @@ SKUS = {"k80": {"mem": "40G", "cpu": {"vcore": 24}, "gpu": {"type": "Tesla K80",
         "big": {"mem": "256Gi", "cpu": {"vcore": 64}}}
 
 
-def test_nodemanager_resources_with_policy_strings():
-    # Policies arrive from templated defaults as strings.
-    res = F["nodemanager_resources"](SKUS, "k80", False, {"reserve_min_mb": "2048", "reserve_ratio": "0.1"})
-    assert (res["memory_mb"], res["vcores"], res["gpus"]) == (34331, 23, 4)
-
-
-def test_scheduler_maxima_over_hostvars():
-    hostvars = {"a": {"openpai_machine_type": "k80"}, "b": {"openpai_machine_type": "big"},
-                "m": {"openpai_machine_type": "big"}}
-    maxima = F["scheduler_maxima"](["a", "b", "m"], hostvars, SKUS, ["m"])
+def test_scheduler_maxima_over_hostvars_with_policy_strings():
+    # Policy overrides arrive from the inventory, possibly as strings.
+    common = {"openpai_machine_skus": SKUS, "openpai_yarn_reserve_min_mb": "2048", "openpai_yarn_reserve_ratio": "0.1"}
+    hostvars = {"a": dict(common, openpai_machine_type="k80"), "b": dict(common, openpai_machine_type="big"),
+                "m": dict(common, openpai_machine_type="big")}
+    groups = {"pai_master": ["m"], "pai_worker": ["a", "b", "m"]}
+    maxima = F["scheduler_maxima"](hostvars, groups)
     assert maxima == {"memory_mb": 262144 - 26215, "vcores": 63, "gpus": 4}
+    expected = F["expected_nodemanagers"](hostvars, groups)
+    assert (expected["a"]["memory_mb"], expected["a"]["vcores"], expected["a"]["gpus"]) == (34331, 23, 4)
+    assert expected["m"]["memory_mb"] == 262144 - 26215 - 8192 and expected["m"]["vcores"] == 61
+
+
+def test_host_profile_filter_reads_only_the_inventory():
+    hostvars = {"w": {"openpai_machine_skus": SKUS, "openpai_machine_type": "k80", "ansible_host": "10.1.0.7"}}
+    prof = F["host_profile"](hostvars, "w", {"pai_worker": ["w"], "kube_node": ["w"]})
+    assert prof["address"] == "10.1.0.7" and prof["gpu"] is True and prof["nodemanager"]["gpus"] == 4
+    with pytest.raises(AnsibleFilterError, match="'nope' is not in the inventory"):
+        F["host_profile"](hostvars, "nope", {})
+
+
+def test_bad_policy_override_names_the_variable():
+    hostvars = {"w": {"openpai_machine_skus": SKUS, "openpai_machine_type": "k80", "openpai_yarn_reserve_ratio": "x"}}
+    with pytest.raises(AnsibleFilterError, match="openpai_yarn_reserve_ratio: expected a finite number"):
+        F["host_profile"](hostvars, "w", {"pai_worker": ["w"]})
 
 
 def test_unknown_sku_is_a_filter_error():

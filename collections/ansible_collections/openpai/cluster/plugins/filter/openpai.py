@@ -11,13 +11,17 @@ short_description: SKU arithmetic, quantities, inventory validation and Hadoop X
 description:
   - C(quantity_bytes), C(quantity_mib) parse Kubernetes-style quantities (bare numbers are GiB).
   - C(machine_sku) resolves one SKU of C(openpai_machine_skus) (v0.14 C(gpu) or v1.x C(computing-device)).
-  - C(nodemanager_resources) computes a host's YARN NodeManager memory, vcores and GPUs.
-  - C(scheduler_maxima) computes the scheduler's maximum allocation from all workers.
+  - C(host_profile) is everything derived from the inventory about one host (address, SKU, groups, GPU host,
+    NodeManager resources); C(cluster_profile) the cluster's (master, control plane, API server address);
+    C(cluster_addresses) every host's address (module_utils/profile.py).
+  - C(expected_nodemanagers) and C(scheduler_maxima) compute every worker's NodeManager and the scheduler's
+    maximum allocation from the SKUs.
   - C(inventory_problems) validates a whole inventory without facts and lists every problem.
   - C(host_checks) compares a host's facts with its SKU (fact-based preflight).
   - C(virtual_cluster_queues) turns virtual clusters into CapacityScheduler properties.
   - C(merge_properties) merges flat property mappings, later ones winning.
   - C(hadoop_xml) renders a mapping as a Hadoop configuration file.
+  - C(yarn_report) compares the running HDFS and YARN (REST/JMX answers) with the inventory.
 author: openpai-ansible contributors
 """
 
@@ -25,7 +29,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.openpai.cluster.plugins.module_utils import hadoop, hostcheck, model
+from ansible_collections.openpai.cluster.plugins.module_utils import hadoop, hostcheck, model, profile
 
 
 def _wrap(func):
@@ -54,33 +58,72 @@ def machine_sku(skus, name):
     return model.resolve_sku(name, skus[name])
 
 
-def nodemanager_resources(skus, name, is_master=False, policy=None):
-    """YARN NodeManager resources of a host whose SKU is ``name``."""
-    return model.nodemanager_resources(machine_sku(skus, name), bool(is_master), _policy(policy))
+def _hostvars_of(hostvars, host):
+    try:
+        return hostvars[host]
+    except KeyError:
+        raise model.ModelError("host %r is not in the inventory" % (host,)) from None
 
 
-def scheduler_maxima(workers, hostvars, skus, masters=(), policy=None):
-    """Largest NodeManager values over ``workers`` (host names)."""
-    masters = set(masters or ())
-    pol = _policy(policy)
-    resolved = {}
-    results = []
-    for host in workers or ():
-        name = hostvars[host]["openpai_machine_type"]
-        if name not in resolved:
-            resolved[name] = machine_sku(skus, name)
-        results.append(model.nodemanager_resources(resolved[name], host in masters, pol))
-    return model.scheduler_maxima(results)
+def _cluster_inputs(hostvars, groups):
+    """SKUs and YARN policy, read from the first cluster host's variables (the validation does the same)."""
+    hosts = model.cluster_hosts(groups or {})
+    hv = _hostvars_of(hostvars, hosts[0]) if hosts else {}
+    return hv.get("openpai_machine_skus"), model.policy_from_vars(_policy_vars(hv))
+
+
+def _policy_vars(host_vars):
+    return {model.POLICY_PREFIX + key: host_vars.get(model.POLICY_PREFIX + key) for key in model.POLICY_KEYS}
+
+
+def host_profile(hostvars, host, groups):
+    """Profile of ``host``: ``hostvars | openpai.cluster.host_profile(inventory_hostname, groups)``."""
+    hv = _hostvars_of(hostvars, host)
+    return profile.host_profile(host, hv, groups, hv.get("openpai_machine_skus"),
+                                model.policy_from_vars(_policy_vars(hv)), hv.get("ansible_facts"))
+
+
+def cluster_profile(hostvars, groups):
+    """Master, control plane and API server address: ``hostvars | openpai.cluster.cluster_profile(groups)``."""
+    return profile.cluster_profile(hostvars, groups)
+
+
+def cluster_addresses(hostvars, groups):
+    """Every cluster host's address (None where unknown): ``hostvars | openpai.cluster.cluster_addresses(groups)``."""
+    return profile.cluster_addresses(hostvars, groups)
+
+
+def expected_nodemanagers(hostvars, groups):
+    """Each ``pai_worker``'s NodeManager resources from its SKU: ``hostvars | expected_nodemanagers(groups)``."""
+    skus, policy = _cluster_inputs(hostvars, groups)
+    return profile.expected_nodemanagers(hostvars, groups, skus, policy)
+
+
+def scheduler_maxima(hostvars, groups):
+    """The largest NodeManager values across workers: ``hostvars | openpai.cluster.scheduler_maxima(groups)``."""
+    return model.scheduler_maxima(expected_nodemanagers(hostvars, groups).values())
+
+
+CLUSTER_KEYS = ("openpai_machine_skus", "openpai_virtual_clusters", "openpai_inventory_problems")
 
 
 def inventory_problems(hostvars, groups, cluster_vars=None):
-    """Every fact-free problem of the inventory, one string each."""
-    keys = ("openpai_machine_type", "ansible_host", "ansible_connection")
+    """Every fact-free problem of the inventory, one string each: ``hostvars | inventory_problems(groups)``.
+
+    Cluster-wide variables (SKUs, virtual clusters, ``openpai_yarn_*``) are read
+    from the first cluster host unless ``cluster_vars`` gives them.
+    """
+    keys = ("openpai_machine_type", "ansible_host", "ansible_connection", "openpai_address")
     hosts = {}
-    for host in model.cluster_hosts(groups):
+    cluster_hosts = model.cluster_hosts(groups)
+    for host in cluster_hosts:
         hv = hostvars[host]
         hosts[host] = {k: hv[k] for k in keys if k in hv}
-    return model.inventory_problems(hosts, groups, dict(cluster_vars or {}))
+    if cluster_vars is None:
+        first = hostvars[cluster_hosts[0]] if cluster_hosts else {}
+        names = CLUSTER_KEYS + tuple(model.POLICY_PREFIX + k for k in model.POLICY_KEYS)
+        cluster_vars = {k: first[k] for k in names if k in first}
+    return model.inventory_problems(hosts, groups, dict(cluster_vars))
 
 
 def host_checks(facts, skus, name, options=None):
@@ -101,20 +144,16 @@ def merge_properties(base, *overlays):
     return merged
 
 
+def yarn_report(fsstate, nodes, scheduler, expected_nodemanagers, virtual_clusters):
+    """Running HDFS/YARN (REST/JMX answers) against the inventory; ``problems`` lists each mismatch."""
+    return hadoop.yarn_report(fsstate, nodes, scheduler, expected_nodemanagers, virtual_clusters)
+
+
 def hadoop_xml(properties, comment=None):
     if not isinstance(properties, Mapping):
         raise AnsibleFilterError("hadoop_xml expects a mapping of property names to values, got %s"
                                  % type(properties).__name__)
     return hadoop.hadoop_xml(dict(properties), comment)
-
-
-def _policy(policy):
-    if not policy:
-        return dict(model.DEFAULT_POLICY)
-    try:
-        return model.policy_from_vars({"openpai_yarn_" + k: v for k, v in dict(policy).items()})
-    except (TypeError, ValueError) as exc:
-        raise model.ModelError("openpai_yarn_*: expected numbers (%s)" % exc)
 
 
 class FilterModule:
@@ -123,11 +162,15 @@ class FilterModule:
             "quantity_bytes": quantity_bytes,
             "quantity_mib": quantity_mib,
             "machine_sku": machine_sku,
-            "nodemanager_resources": nodemanager_resources,
+            "host_profile": host_profile,
+            "cluster_profile": cluster_profile,
+            "cluster_addresses": cluster_addresses,
+            "expected_nodemanagers": expected_nodemanagers,
             "scheduler_maxima": scheduler_maxima,
             "inventory_problems": inventory_problems,
             "host_checks": host_checks,
             "virtual_cluster_queues": virtual_cluster_queues,
             "merge_properties": merge_properties,
             "hadoop_xml": hadoop_xml,
+            "yarn_report": yarn_report,
         }.items()}

@@ -30,17 +30,39 @@ GROUP_PAI_MASTER = "pai_master"
 GROUP_PAI_WORKER = "pai_worker"
 CLUSTER_GROUPS = (GROUP_KUBE_CONTROL_PLANE, GROUP_KUBE_NODE, GROUP_PAI_MASTER, GROUP_PAI_WORKER)
 
-# The design's arithmetic; every number can be overridden by a variable of the
-# same name prefixed with ``openpai_yarn_`` (see roles/openpai).
-DEFAULT_POLICY = {
-    "reserve_min_mb": 2048,
-    "reserve_ratio": 0.10,
-    "master_reserve_mb": 8192,
-    "reserve_vcores": 1,
-    "master_reserve_vcores": 2,
-    "min_allocation_mb": 1024,
-    "min_allocation_vcores": 1,
-}
+# The design's arithmetic. Its numbers are defined once, as the defaults of role
+# openpai (roles/openpai/defaults/main.yml, documented in its argument specs):
+# ``openpai_yarn_<key>`` for each key below. ``default_policy()`` reads them from
+# there; a variable of the same name in the inventory overrides one.
+POLICY_KEYS = (
+    "reserve_min_mb",
+    "reserve_ratio",
+    "master_reserve_mb",
+    "reserve_vcores",
+    "master_reserve_vcores",
+    "min_allocation_mb",
+    "min_allocation_vcores",
+)
+POLICY_PREFIX = "openpai_yarn_"
+_FLOAT_KEYS = {"reserve_ratio"}
+_DEFAULT_POLICY = None
+
+
+def default_policy():
+    """The policy's defaults, read once from role openpai's defaults file."""
+    global _DEFAULT_POLICY
+    if _DEFAULT_POLICY is None:
+        import os
+
+        import yaml
+
+        path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "roles", "openpai", "defaults", "main.yml")
+        with open(path) as handle:
+            defaults = yaml.safe_load(handle) or {}
+        _DEFAULT_POLICY = {key: defaults[POLICY_PREFIX + key] for key in POLICY_KEYS}
+    return dict(_DEFAULT_POLICY)
+
 
 # Binary suffixes are powers of 1024, decimal ones powers of 1000 (as in
 # Kubernetes). ``KB``/``GB``... appear in OpenPAI v0.14 layouts and are read as
@@ -210,18 +232,40 @@ def resolve_skus(raw_skus):
 # --------------------------------------------------------------------------- YARN arithmetic
 
 def policy_from_vars(variables=None):
-    """The arithmetic's parameters: defaults overridden by ``openpai_yarn_<name>`` variables."""
-    policy = dict(DEFAULT_POLICY)
-    for key in DEFAULT_POLICY:
-        value = (variables or {}).get("openpai_yarn_" + key)
-        if value is not None and value != "":
-            policy[key] = float(value) if key == "reserve_ratio" else int(value)
+    """The arithmetic's parameters: the defaults overridden by ``openpai_yarn_<key>`` variables.
+
+    Raises ModelError naming the variable when a value is not a finite number.
+    """
+    policy = default_policy()
+    problems = []
+    for key in POLICY_KEYS:
+        name = POLICY_PREFIX + key
+        value = (variables or {}).get(name)
+        if value is None or value == "":
+            continue
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+            if key in _FLOAT_KEYS:
+                policy[key] = number
+            elif number.is_integer():
+                policy[key] = int(number)
+            else:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append("%s: expected a %s, got %r" % (
+                name, "finite number" if key in _FLOAT_KEYS else "whole number", value))
+    if problems:
+        raise ModelError("\n".join(problems))
     return policy
 
 
 def nodemanager_resources(sku, is_master=False, policy=None):
     """YARN NodeManager resources for a host of ``sku`` (a resolved SKU dict)."""
-    p = dict(DEFAULT_POLICY, **(policy or {}))
+    p = dict(default_policy(), **(policy or {}))
     mem_mb = sku["mem_mib"]
     reserved_mb = max(int(p["reserve_min_mb"]), int(math.ceil(float(p["reserve_ratio"]) * mem_mb)))
     reserved_vcores = int(p["reserve_vcores"])
@@ -375,9 +419,9 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
     problems.extend(virtual_cluster_problems(cluster_vars.get("openpai_virtual_clusters")))
     try:
         policy = policy_from_vars(cluster_vars)
-    except (TypeError, ValueError) as exc:
-        problems.append("openpai_yarn_*: expected numbers (%s)" % exc)
-        policy = dict(DEFAULT_POLICY)
+    except ModelError as exc:
+        problems.extend(str(exc).split("\n"))
+        policy = default_policy()
 
     seen_names, seen_addresses = {}, {}
     workers = set(groups.get(GROUP_PAI_WORKER) or ())
