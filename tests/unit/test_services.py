@@ -8,6 +8,7 @@ import copy
 import hashlib
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -365,3 +366,56 @@ def test_promtool_proves_node_down_and_gpu_count_fire(tmp_path):
     test_file.write_text(RULE_TEST.format(rules=rules))
     res = subprocess.run([PROMTOOL, "test", "rules", str(test_file)], capture_output=True, text=True, timeout=60)
     assert res.returncode != 0 and "GpuCountBelowSku" in res.stdout + res.stderr
+
+
+# ---------------------------------------------------------------- the role, run by ansible-playbook
+
+PLAYBOOK = """\
+- hosts: node1
+  connection: local
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: openpai.cluster.services
+    - ansible.builtin.debug:
+        msg: "IMAGES {{ services_images | map(attribute='sha256') | select | length }}"
+"""
+
+
+def run_role(tmp_path, **variables):
+    import os
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    inv = tmp_path / "inventory.yml"
+    inv.write_text(yaml.safe_dump({"all": {"hosts": {"node1": {}}, "vars": dict(
+        {"ansible_python_interpreter": sys.executable}, **variables)}}))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(root / "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=str(root / "collections"), ANSIBLE_NOCOLOR="1")
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inv), str(playbook)],
+                          env=env, capture_output=True, text=True, cwd=str(tmp_path), timeout=600)
+
+
+def test_the_role_accepts_a_matching_bundle_and_refuses_a_bad_one(tmp_path, bundle):
+    res = run_role(tmp_path, services_image_source="bundle", services_bundle_dir=str(bundle))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "IMAGES 7" in res.stdout
+    (bundle / "openpai_pylon_0.1.0.tar").write_bytes(b"tampered\n")
+    (bundle / "openpai_prometheus_0.1.0.tar").unlink()
+    res = run_role(tmp_path, services_image_source="bundle", services_bundle_dir=str(bundle))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "Offline image bundle refused:" in out
+    assert "%s/openpai_prometheus_0.1.0.tar: missing" % bundle in out
+    assert "%s/openpai_pylon_0.1.0.tar: SHA-256 %s does not match" % (
+        bundle, hashlib.sha256(b"tampered\n").hexdigest()) in out
+    assert "Traceback" not in out
+
+
+def test_the_role_refuses_a_cycle_in_the_table(tmp_path):
+    table = [entry("a", ["b"]), entry("b", ["a"])]
+    res = run_role(tmp_path, services_table=table)
+    assert res.returncode != 0
+    assert "services_table: services: prerequisite cycle: a -> b -> a" in res.stdout

@@ -16,6 +16,7 @@ description:
   - C(services_hosts) gives the inventory hosts a service runs on.
   - C(services_image_plan) resolves every service's image for a source (registry, mirror, bundle).
   - C(services_bundle_problems) compares a bundle's files with its SHA256SUMS, one line per file.
+  - C(services_stat_checksums) turns looped C(ansible.builtin.stat) results into a mapping of path to SHA-256.
   - C(services_prometheus_config) and C(services_alert_rules) give prometheus.yml and the rules file.
 author: openpai-ansible contributors
 """
@@ -49,6 +50,7 @@ class FilterModule:
             "services_hosts": services.service_hosts,
             "services_image_plan": services.image_plan,
             "services_bundle_problems": services.bundle_problems,
+            "services_stat_checksums": services.stat_checksums,
             "services_prometheus_config": services.prometheus_config,
             "services_alert_rules": services.alert_rules,
         }.items()}

@@ -271,6 +271,16 @@ def bundle_problems(plan, actual, sums_path="SHA256SUMS"):
     return found
 
 
+def stat_checksums(results):
+    """{path: sha256 or None} from the registered results of ansible.builtin.stat looped
+    over paths (checksum_algorithm sha256): None where the file does not exist."""
+    out = {}
+    for result in results or ():
+        stat = result.get("stat") or {}
+        out[result.get("item")] = stat.get("checksum") if stat.get("exists") else None
+    return out
+
+
 def check_bundle(services, bundle_dir):
     """Problems of an offline image bundle on this machine (reads SHA256SUMS and hashes
     every tarball): [] when every service's tarball is there and matches."""
