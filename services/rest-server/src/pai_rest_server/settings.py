@@ -102,16 +102,17 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
                 values[name] = int(raw)
             except (TypeError, ValueError):
                 problems.append(f"PAI_REST_{name.upper()}: {raw!r} is not an integer")
+                values.pop(name)
         elif name in _FLOAT_FIELDS:
             try:
                 values[name] = float(raw)
             except (TypeError, ValueError):
                 problems.append(f"PAI_REST_{name.upper()}: {raw!r} is not a number")
+                values.pop(name)
         elif raw is not None:
             values[name] = str(raw)
-    if not problems:
-        settings = Settings(**values)
-        problems.extend(_check(settings))
+    settings = Settings(**values)
+    problems.extend(_check(settings))
     if problems:
         raise SettingsError("; ".join(problems))
     return settings
