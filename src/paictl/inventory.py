@@ -3,9 +3,10 @@ inventory code, so paictl sees exactly what ansible-playbook sees."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
-from paictl import project, vault
+from paictl import project, sources, vault
 from paictl.errors import PaictlError
 
 # Variables Ansible adds to every host that are not part of the inventory.
@@ -18,7 +19,7 @@ MAGIC_VARS = {
     "ansible_inventory_sources", "ansible_limit", "ansible_verbosity", "environment",
 }
 # Variables the fact-free validation reads from each host.
-HOST_KEYS = ("openpai_machine_type", "ansible_host", "ansible_connection")
+HOST_KEYS = ("openpai_machine_type", "ansible_host", "ansible_connection", "openpai_address")
 
 
 def plain(value):
@@ -61,16 +62,28 @@ class Inventory:
         from ansible.parsing.dataloader import DataLoader
         from ansible.vars.manager import VariableManager
 
+        found = sources.problems(path)
+        if len(found) == 1:
+            raise PaictlError(found[0])
+        if found:
+            raise PaictlError("inventory %s: %d problem(s) in its files; fix them first" % (source, len(found)),
+                              found)
         self.path = path.resolve()
         self.loader = DataLoader()
+        failures = []
         try:
             vault.setup_loader(self.loader, vault_files)
-            self.manager = InventoryManager(loader=self.loader, sources=[str(self.path)])
+            with _parse_failures_collected(failures):
+                self.manager = InventoryManager(loader=self.loader, sources=[str(self.path)])
         except AnsibleError as exc:
             text = _first_line(exc)
             if "vault" in text.lower() and "decrypt" in text.lower():
                 text += " (give --vault-password-file FILE or --ask-vault-pass)"
+            if failures and "vault" not in text.lower():
+                raise _failures_error(source, failures) from None
             raise PaictlError("inventory %s: %s" % (source, text)) from None
+        if failures:  # some file of a directory was not read: its hosts would be missing
+            raise _failures_error(source, failures)
         self.variables = VariableManager(loader=self.loader, inventory=self.manager)
         self.groups = {name: [h.name for h in group.get_hosts()] for name, group in self.manager.groups.items()}
         self.hosts = [h.name for h in self.manager.get_hosts()]
@@ -156,6 +169,60 @@ class Inventory:
         return {h: self.templated(self.raw_vars(h), HOST_KEYS) for h in self.hosts}
 
 
+@contextlib.contextmanager
+def _parse_failures_collected(failures):
+    """While Ansible parses an inventory, collect its "Failed to parse inventory with 'X' plugin" reports
+    (several paragraphs each) as ``(plugin, error)`` instead of printing them."""
+    from ansible.utils.display import Display
+    display = Display()
+
+    def error_as_warning(msg, exception, *args, **kwargs):
+        plugin = str(msg).split("'")[1] if str(msg).count("'") >= 2 else ""
+        failures.append((plugin, exception))
+
+    def warning(msg, *args, **kwargs):
+        if not str(msg).startswith("Unable to parse "):
+            return original_warning(msg, *args, **kwargs)
+        return None
+
+    original_warning = display.warning
+    display.error_as_warning, display.warning = error_as_warning, warning
+    try:
+        yield
+    finally:
+        del display.error_as_warning, display.warning
+
+
+def _failures_error(source, failures):
+    """One line per inventory file Ansible could not parse: the most specific plugin's reason."""
+    by_file = {}
+    for plugin, exc in failures:
+        by_file.setdefault(_failure_file(exc), []).append((plugin, exc))
+    lines = []
+    for path, tried in by_file.items():
+        suffix = Path(path).suffix if path else ""
+        preferred = ("layout", "yaml") if suffix in sources.YAML_SUFFIXES else ("ini",)
+        chosen = next((t for p in preferred for t in tried if t[0].split(".")[-1] == p), tried[-1])
+        reason = _first_line(chosen[1])
+        for prefix in ("Failed to parse inventory: ", "Failed to parse %s: " % path):
+            reason = reason[len(prefix):] if reason.startswith(prefix) else reason
+        lines.append("%s: cannot be read as an inventory (%s plugin): %s"
+                     % (path or source, chosen[0] or "every", reason))
+    if len(lines) == 1:
+        return PaictlError(lines[0])
+    return PaictlError("inventory %s: %d file(s) cannot be read" % (source, len(lines)), lines)
+
+
+def _failure_file(exc):
+    """The inventory file an Ansible parse error is about (from its origin), or ''."""
+    import re
+    for text in (str(getattr(exc, "obj", "") or ""), str(exc)):
+        match = re.search(r"source '([^']+)'", text) or re.search(r"^(/[^:\n]+)", text)
+        if match:
+            return match.group(1)
+    return ""
+
+
 def _first_line(exc):
     text = str(getattr(exc, "message", None) or exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
@@ -182,3 +249,8 @@ def load(args):
 def problems(inv: Inventory):
     """Every fact-free problem of the inventory (the same function the preflight role runs)."""
     return model().inventory_problems(inv.check_vars(), inv.groups, inv.cluster_vars())
+
+
+def warnings(inv: Inventory):
+    """What a valid inventory does that its user should know (not problems: a deploy goes ahead)."""
+    return model().inventory_warnings(inv.groups)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import FIXTURES, ROOT
 
@@ -77,6 +78,36 @@ def test_problems_are_collected_not_raised():
     assert "w" in parsed["hostvars"] and "m" in parsed["hostvars"]
 
 
-@pytest.mark.parametrize("doc", [None, [], "text"])
+@pytest.mark.parametrize("doc", [[], "text"])
 def test_not_a_mapping(doc):
     assert "expected a mapping" in layout.parse_layout(doc)["problems"][0]
+
+
+def test_empty_document_says_the_file_is_empty():
+    assert layout.parse_layout(None, "my.yaml")["problems"] == [
+        "my.yaml: the file is empty (an OpenPAI layout has machine-sku and machine-list)"]
+
+
+def test_several_kubernetes_masters_are_control_plane_hosts():
+    data = yaml.safe_load((FIXTURES / "layout-v0.14.yaml").read_text())
+    data["machine-list"].append({"hostname": "node-03", "hostip": "192.168.1.14", "machine-type": "CPU",
+                                 "k8s-role": "master"})
+    parsed = layout.parse_layout(data)
+    assert parsed["problems"] == []
+    assert parsed["groups"]["kube_control_plane"] == ["pai-master", "node-03"]
+    assert "node-03" not in parsed["groups"]["pai_master"] + parsed["groups"]["pai_worker"]
+
+
+@pytest.mark.parametrize("name", ["layout.yaml", "cluster.yaml", "cluster.json"])
+def test_json_layout_is_recognised(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(json.dumps(yaml.safe_load((FIXTURES / "layout-v1.yaml").read_text())))
+    inv = ansible_inventory(path)
+    assert inv["pai_master"]["hosts"] == ["pai-master"]
+    assert inv["_meta"]["hostvars"]["pai-worker1"]["ansible_host"] == "10.0.0.2"
+
+
+@pytest.mark.parametrize("port,ok", [(22, True), ("2222", True), (22.0, True), (0, False), (65536, False),
+                                     (float("inf"), False), (float("nan"), False), ("ssh", False), (True, False)])
+def test_port_number(port, ok):
+    assert (layout.port_number(port) is not None) == ok

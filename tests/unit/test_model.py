@@ -122,3 +122,56 @@ def test_virtual_cluster_queues():
 ])
 def test_rfc1123_hostnames(name, ok):
     assert model.valid_hostname(name) is ok
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")])
+def test_quantity_rejects_non_finite_numbers(bad):
+    with pytest.raises(model.ModelError) as exc:
+        model.parse_quantity(bad, "SKU 'x': field 'mem'")
+    assert "SKU 'x': field 'mem': expected a finite quantity" in str(exc.value)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "inf", "Infinity"])
+def test_whole_numbers_reject_non_finite(bad):
+    with pytest.raises(model.ModelError) as exc:
+        model.resolve_sku("s", {"mem": "8Gi", "cpu": {"vcore": bad}})
+    assert "SKU 's': field 'cpu.vcore': expected a whole number" in str(exc.value)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), "inf", "nan", "Infinity", "-Infinity", True])
+def test_capacity_rejects_non_finite(bad):
+    problems = model.virtual_cluster_problems({"a": {"capacity": bad}, "b": {"capacity": 50, "max-capacity": bad}})
+    assert problems == ["openpai_virtual_clusters.a: field 'capacity' must be a number (a finite percentage), "
+                        "got %r" % (bad,),
+                        "openpai_virtual_clusters.b: field 'max-capacity' must be a number (a finite percentage), "
+                        "got %r" % (bad,)]
+
+
+GROUPS = {"kube_control_plane": ["m"], "kube_node": ["w", "d"], "pai_master": ["m"], "pai_worker": ["w", "d"]}
+SKUS = {"openpai_machine_skus": {"s": {"mem": "16Gi", "cpu": {"vcore": 8}}}}
+
+
+def test_a_host_reached_over_ssh_needs_an_address():
+    hostvars = {"m": {"openpai_machine_type": "s", "ansible_host": "10.0.0.1"},
+                "w": {"openpai_machine_type": "s", "ansible_connection": "ssh"},
+                "d": {"openpai_machine_type": "s", "ansible_connection": "community.docker.docker"}}
+    assert model.inventory_problems(hostvars, GROUPS, SKUS) == [
+        "host 'w': field 'ansible_host' is missing (the host's IPv4 address; or name the host by its address, "
+        "or set openpai_address)"]
+    hostvars["w"]["openpai_address"] = "10.0.0.2"
+    assert model.inventory_problems(hostvars, GROUPS, SKUS) == []
+    hostvars["w"]["openpai_address"] = "w.example"
+    assert model.inventory_problems(hostvars, GROUPS, SKUS) == [
+        "host 'w': field 'openpai_address': 'w.example' is not a valid IPv4 address"]
+
+
+def test_layout_problems_without_machines_come_alone():
+    assert model.inventory_problems({}, {}, {"openpai_inventory_problems": ["layout.yaml: the file is empty"]}) == [
+        "layout.yaml: the file is empty"]
+
+
+def test_further_control_plane_hosts_are_a_warning():
+    assert model.inventory_warnings(GROUPS) == []
+    warnings = model.inventory_warnings(dict(GROUPS, kube_control_plane=["m", "c2", "c3"]))
+    assert warnings == ["group 'kube_control_plane': 3 hosts; m runs the Kubernetes control plane, c2, c3 join as "
+                        "workers until the control plane is highly available (not supported yet)"]

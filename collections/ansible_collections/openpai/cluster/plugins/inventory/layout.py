@@ -19,7 +19,9 @@ description:
   - Problems in the file do not stop parsing; they are collected in C(openpai_inventory_problems) and reported,
     all at once, by the preflight validation and C(paictl check) before any host is touched.
   - A file is taken when it is named C(layout.yaml) or C(layout.yml), when it is a wrapper whose C(plugin) is
-    C(openpai.cluster.layout) with a C(layout) path, or when it has a top-level C(machine-list).
+    C(openpai.cluster.layout) with a C(layout) path, or when it has a top-level C(machine-list), in block or in
+    flow (JSON) style; C(.yaml), C(.yml) and C(.json) files are considered.
+  - An empty or comment-only layout is reported as one problem (the file is empty).
 author: openpai-ansible contributors
 options:
   plugin:
@@ -39,6 +41,7 @@ layout: ../cluster-configuration/layout.yaml
 """
 
 import os
+import re
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseFileInventoryPlugin
@@ -46,20 +49,39 @@ from ansible.plugins.inventory import BaseFileInventoryPlugin
 from ansible_collections.openpai.cluster.plugins.module_utils import layout as layout_model
 
 
+# A top-level ``machine-list:`` key in block style, at the start of a line.
+_BLOCK_KEY = re.compile(r"^machine-list\s*:", re.MULTILINE)
+
+
+def _flow_layout(path):
+    """True when ``path`` is YAML (or JSON) whose top level is a mapping with ``machine-list``."""
+    import yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, "rb") as handle:
+            data = yaml.load(handle, Loader=loader)
+    except (OSError, yaml.YAMLError):
+        return False
+    return layout_model.looks_like_layout(data)
+
+
 class InventoryModule(BaseFileInventoryPlugin):
     NAME = "openpai.cluster.layout"
 
     def verify_file(self, path):
-        if not super().verify_file(path) or not path.endswith((".yaml", ".yml")):
+        if not super().verify_file(path) or not path.endswith((".yaml", ".yml", ".json")):
             return False
         if os.path.basename(path) in ("layout.yaml", "layout.yml"):
             return True
         try:
             with open(path, "rb") as handle:
-                head = handle.read(65536).decode("utf-8", "replace")
+                text = handle.read().decode("utf-8", "replace")
         except OSError:
             return False
-        return ("openpai.cluster.layout" in head) or ("\nmachine-list:" in "\n" + head)
+        if "openpai.cluster.layout" in text or _BLOCK_KEY.search(text):
+            return True
+        # Flow (JSON) style: the key may be anywhere; only files that mention it are parsed here.
+        return "machine-list" in text and _flow_layout(path)
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -78,7 +100,9 @@ class InventoryModule(BaseFileInventoryPlugin):
             except Exception as exc:
                 raise AnsibleParserError("%s: field 'layout': cannot read %s: %s" % (path, target, exc)) from None
             source = target
-        if not layout_model.looks_like_layout(data):
+        # A mapping with machine-sku but no machine-list is a layout missing its machines (reported).
+        if data is not None and not (layout_model.looks_like_layout(data)
+                                     or (isinstance(data, dict) and "machine-sku" in data)):
             raise AnsibleParserError("%s: not an OpenPAI layout (no top-level 'machine-list')" % source)
 
         parsed = layout_model.parse_layout(data, os.path.basename(source))

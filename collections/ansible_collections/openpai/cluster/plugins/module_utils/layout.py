@@ -38,6 +38,19 @@ def _flag(value, where, problems):
     return False
 
 
+def port_number(value):
+    """``value`` as a TCP port (1..65535), or None when it is not one (words, ``.inf``, ``nan``, 3.5, 0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value < 65536:
+        return None
+    return value
+
+
 def looks_like_layout(data):
     return isinstance(data, dict) and "machine-list" in data
 
@@ -48,15 +61,21 @@ def parse_layout(data, source="layout.yaml"):
     groups = {g: [] for g in model.CLUSTER_GROUPS}
     hostvars = {}
     all_vars = {}
+    if data is None:
+        return {"groups": groups, "hostvars": hostvars, "all_vars": all_vars,
+                "problems": ["%s: the file is empty (an OpenPAI layout has machine-sku and machine-list)" % source]}
     if not isinstance(data, dict):
         return {"groups": groups, "hostvars": hostvars, "all_vars": all_vars,
-                "problems": ["%s: expected a mapping with machine-sku and machine-list" % source]}
+                "problems": ["%s: expected a mapping with machine-sku and machine-list, got %s"
+                             % (source, type(data).__name__)]}
 
     skus = data.get("machine-sku")
     if skus is None:
         problems.append("%s: field 'machine-sku' is missing" % source)
     elif not isinstance(skus, dict):
         problems.append("%s: field 'machine-sku' must be a mapping of SKU name to {mem, cpu, gpu}" % source)
+    elif not skus:
+        problems.append("%s: field 'machine-sku' is empty (define at least one machine SKU)" % source)
     else:
         all_vars["openpai_machine_skus"] = skus
 
@@ -118,11 +137,14 @@ def parse_layout(data, source="layout.yaml"):
             if merged.get(key) not in (None, ""):
                 hv[var] = merged[key]
         if "ansible_port" in hv:
-            try:
-                hv["ansible_port"] = int(hv["ansible_port"])
-            except (TypeError, ValueError):
-                problems.append("%s: field 'sshport': %r is not a port number" % (where, hv["ansible_port"]))
+            port = port_number(hv["ansible_port"])
+            if port is None:
+                field = "ssh-port" if merged.get("ssh-port") not in (None, "") else "sshport"
+                problems.append("%s: field %r: %r is not a port number (1-65535)"
+                                % (where, field, hv["ansible_port"]))
                 del hv["ansible_port"]
+            else:
+                hv["ansible_port"] = port
 
         before = len(problems)
         is_master = _flag(merged.get("pai-master"), "%s: field 'pai-master'" % where, problems)
@@ -135,7 +157,9 @@ def parse_layout(data, source="layout.yaml"):
         else:
             problems.append('%s: field \'k8s-role\': must be "master" or "worker", got %r' % (where, k8s_role))
             kube_cp = kube_node = False
-        if not is_master and not is_worker and len(problems) == before:
+        # A further Kubernetes master of a v0.14 layout (k8s-role master, neither flag "true") is a
+        # control-plane host only.
+        if not is_master and not is_worker and not kube_cp and len(problems) == before:
             problems.append('%s: neither pai-master nor pai-worker is "true"; the machine would have no role'
                             % where)
         for group, member in ((model.GROUP_KUBE_CONTROL_PLANE, kube_cp), (model.GROUP_KUBE_NODE, kube_node),
@@ -155,8 +179,11 @@ def parse_quick_start(data, source="quick-start.yaml"):
     """OpenPAI v0.14 quick-start.yaml: the first machine is the master, the others
     workers (a single machine is both). Inventory hostnames are the IPs."""
     problems = []
+    if data is None:
+        return None, ["%s: the file is empty (a quick-start.yaml has machines and ssh-username)" % source]
     if not isinstance(data, dict):
-        return None, ["%s: expected a mapping with 'machines' and 'ssh-username'" % source]
+        return None, ["%s: expected a mapping with 'machines' and 'ssh-username', got %s"
+                      % (source, type(data).__name__)]
     known = {"machines", "ssh-username", "ssh-password", "ssh-keyfile-path", "ssh-port", "dns",
              "service-cluster-ip-range"}
     for key in sorted(set(data) - known, key=str):
@@ -179,13 +206,9 @@ def parse_quick_start(data, source="quick-start.yaml"):
     password, keyfile = data.get("ssh-password"), data.get("ssh-keyfile-path")
     if password in (None, "") and keyfile in (None, ""):
         problems.append("%s: give 'ssh-password' or 'ssh-keyfile-path' to log in to the machines" % source)
-    port = data.get("ssh-port", 22)
-    try:
-        port = int(port)
-        if not 0 < port < 65536:
-            raise ValueError
-    except (TypeError, ValueError):
-        problems.append("%s: field 'ssh-port': %r is not a port number" % (source, data.get("ssh-port")))
+    port = port_number(data.get("ssh-port", 22))
+    if port is None:
+        problems.append("%s: field 'ssh-port': %r is not a port number (1-65535)" % (source, data.get("ssh-port")))
     dns = data.get("dns")
     if dns not in (None, "") and not all(model.valid_ipv4(d.strip()) for d in str(dns).split(",")):
         problems.append("%s: field 'dns': %r is not a (comma-separated list of) IPv4 address(es)" % (source, dns))

@@ -95,6 +95,8 @@ def parse_quantity(value, field="quantity"):
     if isinstance(value, bool) or value is None:
         raise ModelError("%s: expected a quantity such as 40G or 64Gi, got %r" % (field, value))
     if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ModelError("%s: expected a finite quantity such as 40G or 64Gi, got %r" % (field, value))
         number, suffix = Decimal(str(value)), ""
     elif isinstance(value, str):
         match = _QUANTITY_RE.match(value)
@@ -135,6 +137,8 @@ def quantity_mib(value, field="quantity"):
 def _positive_int(value, field, allow_zero=False):
     if isinstance(value, bool):
         raise ModelError("%s: expected a whole number, got %r" % (field, value))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ModelError("%s: expected a whole number, got %r (not a finite number)" % (field, value))
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
@@ -184,7 +188,7 @@ def resolve_sku(name, raw):
             except ModelError as exc:
                 problems.append(str(exc))
 
-    if "gpu" in raw and "computing-device" in raw:
+    if raw.get("gpu") is not None and raw.get("computing-device") is not None:
         problems.append("%s: give either 'gpu' (v0.14) or 'computing-device' (v1.x), not both" % where)
     for key in ("gpu", "computing-device"):
         if key not in raw or raw[key] is None:
@@ -304,31 +308,43 @@ def virtual_cluster_problems(vcs):
         if not isinstance(name, str) or not _QUEUE_RE.match(name):
             problems.append("%s: queue name must use letters, digits, '-' and '_' only" % where)
         spec = vcs[name]
-        if not isinstance(spec, dict) or "capacity" not in spec:
+        if not isinstance(spec, dict):
+            problems.append("%s: expected a mapping such as {capacity: 100}, got %s" % (where, type(spec).__name__))
+            continue
+        if "capacity" not in spec:
             problems.append("%s: field 'capacity' is missing (a percentage, e.g. capacity: 100)" % where)
             continue
-        cap = spec["capacity"]
-        try:
-            if isinstance(cap, bool):
-                raise InvalidOperation
-            cap = Decimal(str(cap))
-        except InvalidOperation:
-            problems.append("%s: field 'capacity' must be a number, got %r" % (where, spec["capacity"]))
+        cap = _percentage(spec["capacity"])
+        if cap is None:
+            problems.append("%s: field 'capacity' must be a number (a finite percentage), got %r"
+                            % (where, spec["capacity"]))
             continue
         if cap < 0 or cap > 100:
-            problems.append("%s: field 'capacity' must be between 0 and 100, got %s" % (where, cap))
+            problems.append("%s: field 'capacity' must be between 0 and 100, got %s" % (where, _fmt(cap)))
         total += cap
         if "max-capacity" in spec:
-            try:
-                mcap = Decimal(str(spec["max-capacity"]))
-                if mcap < cap or mcap > 100:
-                    problems.append("%s: field 'max-capacity' must be between capacity (%s) and 100" % (where, cap))
-            except InvalidOperation:
-                problems.append("%s: field 'max-capacity' must be a number" % where)
+            mcap = _percentage(spec["max-capacity"])
+            if mcap is None:
+                problems.append("%s: field 'max-capacity' must be a number (a finite percentage), got %r"
+                                % (where, spec["max-capacity"]))
+            elif mcap < cap or mcap > 100:
+                problems.append("%s: field 'max-capacity' must be between capacity (%s) and 100, got %s"
+                                % (where, _fmt(cap), _fmt(mcap)))
     if not problems and total != 100:
         problems.append("openpai_virtual_clusters: capacities sum to %s, they must sum to 100 (%s)" % (
             _fmt(total), ", ".join("%s=%s" % (k, _fmt(Decimal(str(vcs[k]["capacity"])))) for k in sorted(vcs))))
     return problems
+
+
+def _percentage(value):
+    """``value`` as a finite Decimal, or None when it is not a number (bools, ``.inf``, ``nan``, words)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _fmt(number):
@@ -403,19 +419,27 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
     # Problems the inventory plugin found while reading a layout.yaml.
     for problem in cluster_vars.get("openpai_inventory_problems") or ():
         problems.append(str(problem))
+    if problems and not hosts:
+        return problems  # the layout gave no machine: empty groups and SKUs are only consequences
+    # A layout's reader reports a machine without a (valid) hostip itself.
+    from_layout = (cluster_vars.get("openpai_inventory_source") == "layout"
+                   or "openpai_inventory_problems" in cluster_vars)
 
+    # While a layout has problems of its own, its groups may be empty only because of them.
+    check_groups = not (from_layout and problems)
     for group, what in ((GROUP_PAI_MASTER, "master (HDFS NameNode, YARN ResourceManager)"),
                         (GROUP_PAI_WORKER, "worker (DataNode, NodeManager)")):
-        if not groups.get(group):
+        if check_groups and not groups.get(group):
             problems.append("group %r: empty, the cluster needs at least one %s" % (group, what))
-    if groups.get(GROUP_KUBE_NODE) and not groups.get(GROUP_KUBE_CONTROL_PLANE):
+    if check_groups and groups.get(GROUP_KUBE_NODE) and not groups.get(GROUP_KUBE_CONTROL_PLANE):
         problems.append("group %r: empty while %r has hosts; Kubernetes needs a control plane"
                         % (GROUP_KUBE_CONTROL_PLANE, GROUP_KUBE_NODE))
 
     raw_skus = cluster_vars.get("openpai_machine_skus")
     skus, sku_problems = resolve_skus(raw_skus)
     skus_usable = isinstance(raw_skus, dict) and bool(raw_skus)
-    problems.extend(sku_problems)
+    if not (from_layout and raw_skus is None):  # else the layout's reader said what is wrong with machine-sku
+        problems.extend(sku_problems)
     problems.extend(virtual_cluster_problems(cluster_vars.get("openpai_virtual_clusters")))
     try:
         policy = policy_from_vars(cluster_vars)
@@ -450,11 +474,19 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
             if host in seen_addresses:
                 problems.append("%s: address %s is also used by host %r" % (where, host, seen_addresses[host]))
             seen_addresses.setdefault(host, host)
+        elif address is None and not from_layout and not _has_address(hv):
+            problems.append("%s: field 'ansible_host' is missing (the host's IPv4 address; or name the host by "
+                            "its address, or set openpai_address)" % where)
+        if hv.get("openpai_address") not in (None, "") and not valid_ipv4(hv["openpai_address"]):
+            problems.append("%s: field 'openpai_address': %r is not a valid IPv4 address"
+                            % (where, hv["openpai_address"]))
 
         sku_name = hv.get("openpai_machine_type")
         if not skus_usable:
             continue  # reported once above
         if sku_name is None:
+            if from_layout:
+                continue  # the layout's reader reported the missing machine-type
             problems.append("%s: field 'openpai_machine_type' is missing (one of: %s)"
                             % (where, ", ".join(sorted(skus)) or "no SKU defined"))
             continue
@@ -477,6 +509,27 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
                     "%s: SKU %r leaves %d vcores for YARN (cpu.vcore %d minus the reserve), below the scheduler "
                     "minimum of %d" % (where, sku_name, res["vcores"], sku["vcore"], policy["min_allocation_vcores"]))
     return problems
+
+
+def _has_address(hv):
+    """True when the host needs no ``ansible_host``: it is not reached over the network, or has openpai_address."""
+    connection = hv.get("ansible_connection")
+    networked = connection is None or (isinstance(connection, str) and connection in NETWORK_CONNECTIONS)
+    return not networked or hv.get("openpai_address") not in (None, "")
+
+
+def inventory_warnings(groups):
+    """Things a valid inventory does that the user should know about, one string each."""
+    warnings = []
+    control_plane = list(groups.get(GROUP_KUBE_CONTROL_PLANE) or ())
+    if len(control_plane) > 1:
+        later = control_plane[1:]
+        warnings.append(
+            "group %r: %d hosts; %s runs the Kubernetes control plane, %s %s until the control plane is "
+            "highly available (not supported yet)"
+            % (GROUP_KUBE_CONTROL_PLANE, len(control_plane), control_plane[0], ", ".join(later),
+               "joins as a worker" if len(later) == 1 else "join as workers"))
+    return warnings
 
 
 def cluster_summary(hostvars, groups, cluster_vars=None):
