@@ -66,7 +66,7 @@ INVENTORY_CASES = [
     ("worker-vcores-too-small", lambda d: skus(d)["cpu-node"]["cpu"].update(vcore=1),
      "host 'pai-worker2': SKU 'cpu-node' leaves 0 vcores for YARN"),
     ("policy-not-number", lambda d: d["all"]["vars"].update(openpai_yarn_reserve_ratio="ten percent"),
-     "openpai_yarn_*: expected numbers"),
+     "openpai_yarn_reserve_ratio: expected a finite number, got 'ten percent'"),
 ]
 
 
