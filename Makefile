@@ -13,7 +13,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup bundles lint unit services-test lab-tests molecule test test-role test-hadoop test-kubernetes lab lab-down bench build clean docker
+.PHONY: help setup bundles lint unit services-test lab-tests molecule test test-role test-hadoop test-kubernetes test-stack lab lab-down bench build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -21,7 +21,8 @@ help:
 	@echo "make lab        start the Docker lab from $(LAB_INVENTORY) and deploy onto it"
 	@echo "make lab-down   remove the lab's node containers"
 	@echo "make test-role ROLE=<name>   one role's molecule scenario"
-	@echo "make test-hadoop / make test-kubernetes   the multi-node scenarios alone"
+	@echo "make test-stack  the whole-stack scenario (part of make test)"
+	@echo "make test-hadoop / make test-kubernetes   the single-layer multi-node scenarios"
 	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes) in .cache"
 	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
 
@@ -78,11 +79,17 @@ test-hadoop: setup docker
 test-kubernetes: setup docker
 	molecule test -s kubernetes
 
+# The whole stack (molecule/stack): site.yml on one 3-node lab from the offline
+# bundles, idempotence, then the Kubernetes and Hadoop checks. Part of make test.
+test-stack: setup docker
+	@start=$$(date +%s); molecule test -s stack; rc=$$?; \
+	  echo "=== molecule/stack: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
+
 test-role: setup docker
 	cd $(COLLECTION)/roles/$(ROLE) && molecule test
 
 # The whole suite: about 22 minutes on a warm 2-core machine (12 + the Hadoop scenario's 10).
-test: lint unit services-test lab-tests molecule test-hadoop
+test: lint unit services-test lab-tests molecule test-stack
 
 # Offline bundles the lab deploys from (cached in .cache, never committed).
 bundles:
