@@ -22,6 +22,33 @@ def test_deep_merge_replaces_a_mapping_by_a_scalar_and_back():
     assert hostprep.deep_merge({}, {}) == {}
 
 
+class _NoDeepcopy(dict):
+    """A mapping that fails the test if anything deep-copies it (as Ansible's lazy
+    containers are costly to copy: each carries the templar and every variable)."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("deep_merge deep-copied a container")
+
+
+def test_deep_merge_never_deep_copies_and_returns_plain_containers():
+    base = _NoDeepcopy({"log-opts": _NoDeepcopy({"max-size": "10m"}), "mirrors": ["a"]})
+    overlay = _NoDeepcopy({"log-opts": _NoDeepcopy({"max-file": "3"}), "runtimes": _NoDeepcopy({"n": {"p": 1}})})
+    merged = hostprep.deep_merge(base, overlay)
+    assert merged == {"log-opts": {"max-size": "10m", "max-file": "3"}, "mirrors": ["a"],
+                      "runtimes": {"n": {"p": 1}}}
+    assert type(merged) is dict and type(merged["log-opts"]) is dict and type(merged["runtimes"]) is dict
+    merged["mirrors"].append("b")
+    merged["runtimes"]["n"]["p"] = 2
+    assert base["mirrors"] == ["a"] and overlay["runtimes"]["n"]["p"] == 1  # inputs unchanged
+
+
+def test_deep_merge_cost_does_not_depend_on_what_a_value_refers_to():
+    """A scalar is shared, not copied: an object standing for a large context stays one object."""
+    marker = object()
+    merged = hostprep.deep_merge({"a": marker}, {"b": [marker]})
+    assert merged["a"] is marker and merged["b"][0] is marker
+
+
 def test_deep_merge_filter_refuses_non_mappings():
     with pytest.raises(AnsibleFilterError, match="two mappings"):
         hostprep_filter.deep_merge([], {})

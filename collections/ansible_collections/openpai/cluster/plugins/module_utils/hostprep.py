@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import copy
-
 # Sysctl prefixes the kernel keeps per network namespace: a container may set them
 # without touching its host. Everything else (vm.*, fs.*, kernel.*) is host-wide.
 NAMESPACED_SYSCTL_PREFIXES = ("net.",)
@@ -14,16 +12,30 @@ NAMESPACED_SYSCTL_PREFIXES = ("net.",)
 
 def deep_merge(base, overlay):
     """``base`` with ``overlay`` merged in: mappings merge recursively, anything else
-    (lists, scalars) in ``overlay`` replaces the value in ``base``. Inputs are not changed."""
+    (lists, scalars) in ``overlay`` replaces the value in ``base``. Inputs are not changed.
+
+    The result is made of new plain dicts and lists; scalars (immutable) are shared.
+    Nothing is deep-copied: a lazy template container of Ansible carries its templar
+    and with it every variable of the host (hostvars of the whole inventory), so a
+    ``copy.deepcopy`` of one costs as much as the inventory is large."""
     if not isinstance(base, dict) or not isinstance(overlay, dict):
-        return copy.deepcopy(overlay)
-    merged = copy.deepcopy(base)
+        return _containers_copied(overlay)
+    merged = {key: _containers_copied(value) for key, value in base.items()}
     for key, value in overlay.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = deep_merge(merged[key], value)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _containers_copied(value)
     return merged
+
+
+def _containers_copied(value):
+    """``value`` with every dict and list (Ansible's lazy ones included) rebuilt as a plain one."""
+    if isinstance(value, dict):
+        return {key: _containers_copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_containers_copied(item) for item in value]
+    return value
 
 
 def sysctl_plan(wanted, existing_keys, in_container):
