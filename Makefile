@@ -23,7 +23,7 @@ help:
 	@echo "make test-role ROLE=<name>   one role's molecule scenario"
 	@echo "make test-stack  the whole-stack scenario (part of make test)"
 	@echo "make test-hadoop / make test-kubernetes   the single-layer multi-node scenarios"
-	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes) in .cache"
+	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes), cached per machine"
 	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
 
 $(BIN)/paictl: pyproject.toml
@@ -91,11 +91,15 @@ test-role: setup docker
 # The whole suite: about 22 minutes on a warm 2-core machine (12 + the Hadoop scenario's 10).
 test: lint unit services-test lab-tests molecule test-stack
 
-# Offline bundles the lab deploys from (cached in .cache, never committed).
+# Offline bundles the lab deploys from, in the per-machine cache every clone
+# shares (tools/lib/cache.sh: $${OPENPAI_CACHE_DIR:-~/.cache/openpai-ansible});
+# each step prints "reused" or "built". The Kubernetes images need the lab's
+# node image: build-images.sh builds it first when it is missing.
 bundles:
 	bash tools/hadoop/build-dist.sh 3.4.2
 	bash tools/nvidia/build-toolkit.sh
 	bash tools/kubernetes/build-bundle.sh
+	bash tools/lib/cache.sh bundles
 
 lab: setup docker bundles
 	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)

@@ -5,6 +5,7 @@ containers are created by the collection's lab_up playbook (role `lab`)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,6 +21,49 @@ CONNECTION_VARS = SECRET_VARS + ("ansible_host", "ansible_port", "ansible_ssh_po
                                  "ansible_ssh_user", "ansible_connection", "ansible_ssh_common_args",
                                  "ansible_ssh_extra_args", "ansible_python_interpreter")
 _NAME_RE = re.compile(r"[^a-zA-Z0-9_.-]+")
+# Settings every lab needs but a user may still choose: the nodes share one
+# Docker network (layer 2) and the shared kernel may lack vxlan.
+LAB_DEFAULT_VARS = {"kubernetes_flannel_backend": "host-gw"}
+
+
+def cache_root(env=None) -> Path:
+    """The per-machine cache of offline bundles, as tools/lib/cache.sh computes it:
+    $OPENPAI_CACHE_DIR, else ${XDG_CACHE_HOME:-$HOME/.cache}/openpai-ansible."""
+    env = os.environ if env is None else env
+    if env.get("OPENPAI_CACHE_DIR"):
+        return Path(env["OPENPAI_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or str(Path.home()), ".cache")
+    return Path(base) / "openpai-ansible"
+
+
+def fixture_driver_branch() -> str:
+    """The driver branch the lab's nvidia-smi fixture answers with (role lab's
+    lab_gpu_driver_version, e.g. 550.54.15 -> "550")."""
+    version = str(inventory.role_defaults("lab").get("lab_gpu_driver_version") or "")
+    branch = version.split(".")[0]
+    if not branch.isdigit():
+        raise PaictlError("role lab: lab_gpu_driver_version %r is not a driver version like 550.54.15" % version)
+    return branch
+
+
+def lab_sources(root: Path, driver_branch: str) -> dict:
+    """The variables that make every layer deploy from the bundles under ``root``
+    (the stable per-version paths tools/lib/cache.sh publishes in root/bundles),
+    and the fixture's driver branch. Nothing outside this machine is reachable
+    from a lab's nodes, so these replace whatever the source inventory says.
+    Versions stay templates: the inventory's own *_version settings pick the bundle."""
+    bundles = Path(root) / "bundles"
+    return {
+        "hadoop_dist_source": "bundle",
+        "hadoop_dist_bundle_dir": "%s/hadoop-{{ hadoop_version }}" % bundles,
+        "hadoop_dist_sha512": "",   # the .sha512 file next to the bundle's tarball
+        "nvidia_container_toolkit_source": "bundle",
+        "nvidia_container_toolkit_bundle_dir": "%s/nvidia-container-toolkit-v{{ nvidia_container_toolkit_version }}"
+                                               % bundles,
+        "kubernetes_artifacts_source": "bundle",
+        "kubernetes_bundle_dir": "%s/kubernetes-{{ kubernetes_version }}" % bundles,
+        "nvidia_driver_branch": driver_branch,
+    }
 
 
 def run(args, out):
@@ -55,20 +99,27 @@ def nodes(inv, lab):
     return out
 
 
-def lab_inventory(inv, lab, lab_nodes, addresses):
-    """LAB_INV: the same groups, SKUs and variables, connecting to the node containers."""
+def lab_inventory(inv, lab, lab_nodes, addresses, sources):
+    """LAB_INV: the same groups, SKUs and variables, connecting to the node containers.
+
+    ``sources`` (see lab_sources) replace the inventory's artifact sources on every
+    host; LAB_DEFAULT_VARS apply where the inventory sets nothing else."""
     hosts = [n["host"] for n in lab_nodes]
-    per_host = {h: {k: v for k, v in inventory.plain(inv.raw_vars(h)).items() if k not in CONNECTION_VARS}
+    dropped = set(CONNECTION_VARS) | set(sources)
+    per_host = {h: {k: v for k, v in inventory.plain(inv.raw_vars(h)).items() if k not in dropped}
                 for h in hosts}
     common = {}
     if per_host:
         first = per_host[hosts[0]]
         common = {k: v for k, v in first.items() if all(k in per_host[h] and per_host[h][k] == v for h in hosts)}
+    for key, value in LAB_DEFAULT_VARS.items():
+        common.setdefault(key, value)
+    common.update(sources)
     common.update({"openpai_lab": True, "openpai_lab_name": lab})
     host_entries = {}
     for node in lab_nodes:
         h = node["host"]
-        entry = {k: v for k, v in per_host[h].items() if k not in common}
+        entry = {k: v for k, v in per_host[h].items() if k not in common or common[k] != v}
         entry.update({"ansible_connection": "community.docker.docker", "ansible_host": node["name"],
                       "ansible_user": "root"})
         if addresses.get(h):
@@ -97,7 +148,12 @@ def up(args, out):
         raise PaictlError("%s exists and is not a directory" % dest)
     lab = lab_name(args)
     lab_nodes = nodes(inv, lab)
+    root = cache_root()
+    sources = lab_sources(root, fixture_driver_branch())
     out.write("lab %r: %d node container(s)\n" % (lab, len(lab_nodes)))
+    if not (root / "bundles").is_dir():
+        out.write("note: no offline bundles in %s yet; build them with `make bundles` before deploying\n"
+                  % (root / "bundles"))
     status, rc, progress = runner.run_playbook(
         "openpai.cluster.lab_up", None, out,
         extravars={"lab_name": lab, "lab_nodes": lab_nodes})
@@ -106,8 +162,9 @@ def up(args, out):
                           exit_code=rc or 1)
     addresses = progress.artifact_data.get("lab_addresses") or {}
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / "hosts.yml").write_text(lab_inventory(inv, lab, lab_nodes, addresses))
-    out.write("lab %r is up; its inventory is %s\n  paictl deploy -i %s\n" % (lab, dest, dest))
+    (dest / "hosts.yml").write_text(lab_inventory(inv, lab, lab_nodes, addresses, sources))
+    out.write("lab %r is up; its inventory is %s (artifacts from the bundles in %s)\n  paictl deploy -i %s\n"
+              % (lab, dest, root / "bundles", dest))
     return 0
 
 

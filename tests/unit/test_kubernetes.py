@@ -150,7 +150,8 @@ def test_sha256sums_parsing():
 
 
 def test_the_built_bundle_matches_its_sums_when_present():
-    bundle = ROOT / ".cache" / "kubernetes" / "bundle-v1.33.13"
+    from paictl.lab import cache_root
+    bundle = cache_root() / "bundles" / "kubernetes-v1.33.13"
     if not (bundle / "SHA256SUMS").exists():
         pytest.skip("no offline bundle built on this machine (tools/kubernetes/build-bundle.sh)")
     sums = k8s.parse_sha256sums((bundle / "SHA256SUMS").read_text())

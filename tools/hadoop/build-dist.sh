@@ -8,7 +8,9 @@
 #
 # VERSION  default: the first of $HADOOP_DIST_CANDIDATES (3.4.3 3.4.2 3.4.1 3.4.0)
 #          whose whole artifact set resolves from Maven Central.
-# OUTDIR   default: <repo>/.cache/hadoop (gitignored).
+# OUTDIR   default: the per-machine cache (tools/lib/cache.sh),
+#          <cache>/hadoop/VERSION-<key of this script, layout.py, log4j.properties,
+#          pom.xml.in>, published as <cache>/bundles/hadoop-VERSION.
 #
 # Produces OUTDIR/hadoop-VERSION.tar.gz, OUTDIR/hadoop-VERSION.tar.gz.sha512
 # ("<hex>  hadoop-VERSION.tar.gz", as sha512sum writes it) and
@@ -16,41 +18,51 @@
 # The tarball is reproducible (sorted entries, fixed mtime/owner, gzip -n), so
 # its sha512 is stable for a given VERSION and can be pinned in an artifact entry.
 #
-# Maven's local repository: $HADOOP_DIST_M2_REPO, default <repo>/.cache/m2
-# (kept apart from ~/.m2 so the tool and its cache stay inside the checkout).
-# Idempotent: an existing tarball + checksum for VERSION is reused as is.
+# Maven's local repository: $HADOOP_DIST_M2_REPO, default <cache>/m2 (kept
+# apart from ~/.m2; shared by every clone on the machine).
+# Idempotent: an existing tarball + checksum for VERSION (and this builder's
+# key) is reused as is ("reused hadoop VERSION (<key>)").
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
-OUTDIR="${2:-$REPO/.cache/hadoop}"
-M2="${HADOOP_DIST_M2_REPO:-$REPO/.cache/m2}"
+# shellcheck source=../lib/cache.sh
+. "$HERE/../lib/cache.sh"
+KEY=$(cache_key "$HERE/build-dist.sh" "$HERE/layout.py" "$HERE/log4j.properties" "$HERE/pom.xml.in")
+OUTDIR_GIVEN="${2:-}"
+M2="${HADOOP_DIST_M2_REPO:-$OPENPAI_CACHE_ROOT/m2}"
 CANDIDATES="${HADOOP_DIST_CANDIDATES:-3.4.3 3.4.2 3.4.1 3.4.0}"
 MVN=(mvn -B -q -Dmaven.repo.local="$M2" -Dstyle.color=never)
 
 log() { printf '[build-dist] %s\n' "$*" >&2; }
 die() { printf '[build-dist] ERROR: %s\n' "$*" >&2; exit 1; }
 
+outdir_for() {  # the output directory of VERSION
+  if [[ -n "$OUTDIR_GIVEN" ]]; then echo "$OUTDIR_GIVEN"; else cache_dir hadoop "$1" "$KEY"; fi
+}
+publish() {  # the stable path of VERSION's bundle (default output only)
+  [[ -n "$OUTDIR_GIVEN" ]] || cache_publish "hadoop-$1" "$(outdir_for "$1")" >&2
+}
 done_already() {  # prints the tarball path and succeeds if VERSION is built
-  local tgz="$OUTDIR/hadoop-$1.tar.gz"
-  if [[ -s "$tgz" && -s "$tgz.sha512" && -s "$OUTDIR/hadoop-$1.manifest.json" ]]; then
-    log "hadoop $1 already built"
+  local out tgz
+  out="$(outdir_for "$1")"; tgz="$out/hadoop-$1.tar.gz"
+  if [[ -s "$tgz" && -s "$tgz.sha512" && -s "$out/hadoop-$1.manifest.json" ]]; then
+    cache_note reused hadoop "$1" "$KEY" >&2
+    publish "$1"
     echo "$tgz"
     return 0
   fi
   return 1
 }
 
-command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
-command -v python3 >/dev/null || die "python3 not found"
-mkdir -p "$OUTDIR" "$M2"
-OUTDIR="$(cd "$OUTDIR" && pwd)"
-
 # ---- version (fast path) ---------------------------------------------------
 if [[ $# -ge 1 && -n "$1" ]]; then
   CANDIDATES="$1"
 fi
 for v in $CANDIDATES; do done_already "$v" && exit 0; done
+
+command -v mvn >/dev/null || die "mvn not found (apt-get install maven)"
+command -v python3 >/dev/null || die "python3 not found"
+mkdir -p "$M2"
 
 # ---- artifact groups, in classpath order -----------------------------------
 declare -A GROUP
@@ -114,6 +126,11 @@ for v in $CANDIDATES; do
   VERSION=""
 done
 [[ -n "$VERSION" ]] || die "no candidate in '$CANDIDATES' resolves completely from Maven Central"
+OUTDIR="$(outdir_for "$VERSION")"
+cache_lock "$OUTDIR"
+done_already "$VERSION" && exit 0   # another clone built it meanwhile
+mkdir -p "$OUTDIR"
+OUTDIR="$(cd "$OUTDIR" && pwd)"
 log "version $VERSION; maven repo $M2; output $OUTDIR"
 for g in "${ORDER[@]}"; do
   # shellcheck disable=SC2086
@@ -190,4 +207,6 @@ json.dump({"version": version, "file": name, "sha512": sha,
 print()
 PY
 log "done in $((SECONDS - START)) s: $(du -h "$TGZ" | cut -f1), $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/jars.json") jars"
+cache_note built hadoop "$VERSION" "$KEY" >&2
+publish "$VERSION"
 echo "$TGZ"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the Kubernetes binaries (kubeadm, kubelet, kubectl, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kube-proxy) from Go modules, for
-# the offline bundle. Nothing built is committed: output goes to
-# .cache/kubernetes/<version>/bin (override with OUTDIR).
+# the offline bundle. Nothing built is committed: output goes to the per-machine
+# cache, <cache>/kubernetes-binaries/<version>-<key>/bin (tools/kubernetes/dirs.sh;
+# override the directory with OUTDIR).
 #
 #   tools/kubernetes/build-binaries.sh [VERSION]      (default v1.33.13)
 #
@@ -16,8 +17,9 @@
 set -euo pipefail
 
 VERSION=${1:-${K8S_VERSION:-v1.33.13}}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUTDIR=${OUTDIR:-$ROOT/.cache/kubernetes/$VERSION}
+# shellcheck source=dirs.sh
+. "$(dirname "$0")/dirs.sh"
+OUTDIR=${OUTDIR:-$(k8s_dir kubernetes-binaries "$VERSION")}
 WORK=$OUTDIR/src
 BIN=$OUTDIR/bin
 COMPONENTS=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
@@ -32,10 +34,12 @@ staging_version="v0.${VERSION#v1.}"
 
 done_all=1
 for c in "${COMPONENTS[@]}"; do [ -x "$BIN/$c" ] || done_all=0; done
+note() { [ "${OUTDIR##*/}" != "$VERSION-$(k8s_key kubernetes-binaries)" ] || cache_note "$1" kubernetes-binaries "$VERSION" "$(k8s_key kubernetes-binaries)"; }
 if [ "$done_all" -eq 1 ]; then
-  echo "$BIN: already built"
+  note reused
   exit 0
 fi
+cache_lock "$OUTDIR"
 
 mkdir -p "$WORK" "$BIN"
 cd "$WORK"
@@ -71,3 +75,4 @@ done
 (cd "$BIN" && sha256sum "${COMPONENTS[@]}" > SHA256SUMS)
 "$BIN/kubeadm" version -o short
 echo "binaries in $BIN"
+note built

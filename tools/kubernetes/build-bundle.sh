@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Assemble the offline Kubernetes bundle, one flat directory, from what the other
-# tools/kubernetes/build-*.sh scripts leave in .cache/kubernetes/ (override with
-# CACHE); whatever is missing is built first by calling them.
+# tools/kubernetes/build-*.sh scripts leave in the per-machine cache
+# (tools/lib/cache.sh, tools/kubernetes/dirs.sh: one <step>/<version>-<key>
+# directory per build step); whatever is missing is built first by calling them.
 #
 #   tools/kubernetes/build-bundle.sh [K8S_VERSION]      (default v1.33.13)
-#   -> .cache/kubernetes/bundle-<K8S_VERSION>/
+#   -> <cache>/kubernetes-bundle/<K8S_VERSION>-<key>/, published as
+#      <cache>/bundles/kubernetes-<K8S_VERSION> (the path inventories name)
 #
 # Contents (amd64; names follow the upstream release files):
 #   kubeadm kubelet kubectl                         binaries, mode 0755
@@ -30,45 +32,43 @@ K8S_BINARIES=(kubeadm kubelet kubectl)
 CNI_PLUGINS=(bridge host-local loopback portmap)
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-CACHE=${CACHE:-$ROOT/.cache/kubernetes}
-BIN=$CACHE/$K8S_VERSION/bin
-IMAGES=$CACHE/$K8S_VERSION/images
-CRICTL_DIR=$CACHE/crictl-$CRICTL_VERSION
-CNI_DIR=$CACHE/cni-plugins-$CNI_VERSION
-FLANNEL_CNI_DIR=$CACHE/cni-flannel-$FLANNEL_CNI_VERSION
-BUNDLE=$CACHE/bundle-$K8S_VERSION
+# shellcheck source=dirs.sh
+. "$HERE/dirs.sh"
+BIN=$(k8s_dir kubernetes-binaries "$K8S_VERSION")/bin
+IMAGES=$(k8s_dir kubernetes-images "$K8S_VERSION")
+CRICTL_DIR=$(k8s_dir crictl "$CRICTL_VERSION")
+CNI_DIR=$(k8s_dir cni-plugins "$CNI_VERSION")
+FLANNEL_CNI_DIR=$(k8s_dir cni-flannel "$FLANNEL_CNI_VERSION")
+BUNDLE=$(k8s_dir kubernetes-bundle "$K8S_VERSION")
 CRICTL_TGZ=crictl-$CRICTL_VERSION-linux-$ARCH.tar.gz
 CNI_TGZ=cni-plugins-linux-$ARCH-$CNI_VERSION.tgz
 FLANNEL_CNI_TGZ=cni-plugins-linux-$ARCH-$FLANNEL_CNI_VERSION.tgz
 FLANNEL_IMG=ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
-export CACHE FLANNEL_VERSION FLANNEL_CNI_VERSION
+export FLANNEL_VERSION FLANNEL_CNI_VERSION
 
 log() { printf '== %s\n' "$*"; }
 t0=$SECONDS
 # image tag -> tarball name (build-images.sh's rule)
 tarname() { local n=${1#registry.k8s.io/}; n=${n#ghcr.io/}; n=${n//\//_}; echo "${n//:/_}.tar"; }
 
-# --- build what is missing -----------------------------------------------------------
-missing() { local f; for f in "$@"; do [ -e "$f" ] || return 0; done; return 1; }
-if missing "${K8S_BINARIES[@]/#/$BIN/}"; then
-  OUTDIR=$CACHE/$K8S_VERSION "$HERE/build-binaries.sh" "$K8S_VERSION"
-fi
-if missing "$CRICTL_DIR/crictl" "${CNI_PLUGINS[@]/#/$CNI_DIR/}"; then
-  "$HERE/build-cni.sh" "$CNI_VERSION" "$CRICTL_VERSION"
-fi
-if missing "$FLANNEL_CNI_DIR/flannel"; then
-  "$HERE/build-flannel.sh" "$FLANNEL_VERSION" "$FLANNEL_CNI_VERSION"
-fi
+# --- build what is missing (each step says whether it reused its cache) ------------------
+"$HERE/build-binaries.sh" "$K8S_VERSION"
+"$HERE/build-cni.sh" "$CNI_VERSION" "$CRICTL_VERSION"
+"$HERE/build-flannel.sh" "$FLANNEL_VERSION" "$FLANNEL_CNI_VERSION"
 images_ok() {
   [ -f "$IMAGES/images.txt" ] && grep -qxF "$FLANNEL_IMG" "$IMAGES/images.txt" || return 1
   local tag; while read -r tag; do [ -f "$IMAGES/$(tarname "$tag")" ] || return 1; done < "$IMAGES/images.txt"
 }
-images_ok || "$HERE/build-images.sh" "$K8S_VERSION"
+if images_ok; then
+  cache_note reused kubernetes-images "$K8S_VERSION" "$(k8s_key kubernetes-images)"
+else
+  "$HERE/build-images.sh" "$K8S_VERSION"
+fi
 images_ok || { echo "images in $IMAGES incomplete after build-images.sh" >&2; exit 1; }
 mapfile -t IMAGE_TARS < <(while read -r tag; do tarname "$tag"; done < "$IMAGES/images.txt")
 
 # --- assemble ------------------------------------------------------------------------
+cache_lock "$BUNDLE"
 mkdir -p "$BUNDLE"
 trap 'rm -f "$BUNDLE"/.*.tmp' EXIT
 changed=0
@@ -100,15 +100,24 @@ pack "$FLANNEL_CNI_TGZ" "$FLANNEL_CNI_DIR" ./flannel
 for t in "${IMAGE_TARS[@]}"; do link "$IMAGES/$t" "$t"; done
 
 FILES=("${K8S_BINARIES[@]}" "$CRICTL_TGZ" "$CNI_TGZ" "$FLANNEL_CNI_TGZ" "${IMAGE_TARS[@]}")
+# (a lookup table, not `printf | grep -q`: under pipefail grep's early exit can
+# fail the pipeline with SIGPIPE and remove a listed file)
+declare -A LISTED=()
+for f in "${FILES[@]}" SHA256SUMS; do LISTED[$f]=1; done
 for f in "$BUNDLE"/* "$BUNDLE"/.[!.]*; do
   [ -e "$f" ] || continue
   n=${f##*/}
-  [ "$n" = SHA256SUMS ] && continue
-  printf '%s\n' "${FILES[@]}" | grep -qxF "$n" || { rm -rf "$f"; log "removed $n (not in the list)"; changed=1; }
+  [ -n "${LISTED[$n]:-}" ] || { rm -rf "$f"; log "removed $n (not in the list)"; changed=1; }
 done
 sums=$BUNDLE/.SHA256SUMS.tmp
 (cd "$BUNDLE" && sha256sum "${FILES[@]}") > "$sums"
 if cmp -s "$sums" "$BUNDLE/SHA256SUMS"; then rm -f "$sums"; else mv -f "$sums" "$BUNDLE/SHA256SUMS"; changed=1; fi
 
-[ "$changed" = 1 ] || log "bundle up to date"
-log "bundle: $BUNDLE ($(( ${#FILES[@]} + 1 )) files, $(du -sh --apparent-size "$BUNDLE" | cut -f1), $((SECONDS - t0)) s)"
+if [ "$changed" = 1 ]; then
+  cache_note built kubernetes-bundle "$K8S_VERSION" "$(k8s_key kubernetes-bundle)"
+else
+  log "bundle up to date"
+  cache_note reused kubernetes-bundle "$K8S_VERSION" "$(k8s_key kubernetes-bundle)"
+fi
+cache_publish "kubernetes-$K8S_VERSION" "$BUNDLE"
+log "bundle: $OPENPAI_CACHE_ROOT/bundles/kubernetes-$K8S_VERSION -> $BUNDLE ($(( ${#FILES[@]} + 1 )) files, $(du -sh --apparent-size "$BUNDLE" | cut -f1), $((SECONDS - t0)) s)"

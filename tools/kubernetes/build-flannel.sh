@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Build flannel from Go modules (static binaries; see below for cgo) into
-# .cache/kubernetes/ (override with CACHE):
-#   flannel-<VERSION>/flanneld, install-conf   the daemon (github.com/flannel-io/flannel,
+# Build flannel from Go modules (static binaries; see below for cgo) into the
+# per-machine cache (tools/kubernetes/dirs.sh):
+#   flannel/<VERSION>-<key>/flanneld, install-conf   the daemon (github.com/flannel-io/flannel,
 #       main package at the module root) and the helper its image carries for
 #       kube-flannel.yml's install-cni init container (./cmd/install_conf)
-#   cni-flannel-<CNI>/flannel                  the flannel CNI meta plugin
+#   cni-flannel/<CNI>-<key>/flannel                  the flannel CNI meta plugin
 #
 #   tools/kubernetes/build-flannel.sh [VERSION] [FLANNEL_CNI_VERSION]
 #     defaults: v0.28.10, v0.9.1 (github.com/containernetworking/plugins; the
@@ -30,16 +30,18 @@
 set -euo pipefail
 VERSION=${1:-${FLANNEL_VERSION:-v0.28.10}}
 FLANNEL_CNI_VERSION=${2:-${FLANNEL_CNI_VERSION:-v0.9.1}}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${CACHE:-$ROOT/.cache/kubernetes}
-OUT=$CACHE/flannel-$VERSION
-CNI_DIR=$CACHE/cni-flannel-$FLANNEL_CNI_VERSION
+# shellcheck source=dirs.sh
+. "$(dirname "$0")/dirs.sh"
+KEY=$(k8s_key flannel)
+OUT=$(k8s_dir flannel "$VERSION")
+CNI_DIR=$(k8s_dir cni-flannel "$FLANNEL_CNI_VERSION")
 TENCENT_VPC=${TENCENT_VPC-v1.0.1100}
 export CGO_ENABLED=0 GOFLAGS=
 
 if [ -x "$OUT/flanneld" ] && [ -x "$OUT/install-conf" ]; then
-  echo "flannel $VERSION: already built"
+  cache_note reused flannel "$VERSION" "$KEY"
 else
+  cache_lock "$OUT"
   s=$SECONDS; mkdir -p "$OUT/src"
   cd "$OUT/src"
   cat > go.mod <<MOD
@@ -59,21 +61,23 @@ MOD
     github.com/flannel-io/flannel/cmd/install_conf
   (cd "$OUT" && sha256sum flanneld install-conf > SHA256SUMS)
   echo "flannel $VERSION: $((SECONDS - s)) s"
+  cache_note built flannel "$VERSION" "$KEY"
 fi
 got=$("$OUT/flanneld" --version 2>&1)
 [ "$got" = "$VERSION" ] || { echo "flanneld --version printed '$got', expected $VERSION" >&2; exit 1; }
 echo "flanneld --version: $got"
 
 if [ -x "$CNI_DIR/flannel" ]; then
-  echo "cni flannel $FLANNEL_CNI_VERSION: already built"
+  cache_note reused cni-flannel "$FLANNEL_CNI_VERSION" "$KEY"
 else
+  cache_lock "$CNI_DIR"
   s=$SECONDS; mkdir -p "$CNI_DIR"
   (cd /tmp && GOBIN=$CNI_DIR nice -n 10 go install -trimpath -tags netgo,osusergo \
     -ldflags "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$FLANNEL_CNI_VERSION" \
     "github.com/containernetworking/plugins/plugins/meta/flannel@$FLANNEL_CNI_VERSION")
   (cd "$CNI_DIR" && sha256sum flannel > SHA256SUMS)
   echo "cni flannel $FLANNEL_CNI_VERSION: $((SECONDS - s)) s"
+  cache_note built cni-flannel "$FLANNEL_CNI_VERSION" "$KEY"
 fi
 # A CNI plugin run without CNI_COMMAND prints its build string (exit status 1).
 "$CNI_DIR/flannel" 2>&1 | head -1 || true
-ls -l "$OUT" "$CNI_DIR"

@@ -3,7 +3,7 @@
 # the host's Docker Engine, tagged exactly as `kubeadm config images list`
 # prints them (registry.k8s.io/...), and save each one as a tarball for
 # `ctr -n k8s.io images import`. Nothing built is committed: everything goes
-# to .cache/kubernetes/ (override with CACHE).
+# to the per-machine cache (tools/kubernetes/dirs.sh).
 #
 #   tools/kubernetes/build-images.sh [VERSION]      (default v1.33.13)
 #
@@ -13,25 +13,27 @@
 #   kube-proxy: the kube-proxy binary on a Debian rootfs with iptables
 #     (FROM the lab image, which is built from Debian packages by debootstrap).
 #   etcd: built from Go modules by tools/kubernetes/build-etcd.sh.
-#   coredns: `go install github.com/coredns/coredns@<tag>`, CGO off.
+#   coredns: built from Go modules by tools/kubernetes/build-coredns.sh.
 #   pause: tools/kubernetes/pause.c, our own, gcc -static.
 #   ghcr.io/flannel-io/flannel:$FLANNEL_VERSION (default v0.28.10; not a kubeadm
 #     image): flanneld and install-conf from tools/kubernetes/build-flannel.sh in
 #     /opt/bin, on the same base and apt layer as kube-proxy (the layers are shared).
 # Each image carries the label io.openpai.inputs=<sha256 of its build context>;
 # an image whose label matches is not rebuilt, a tarball whose image ID matches
-# is not re-saved. Output: .cache/kubernetes/<VERSION>/images/*.tar + SHA256SUMS
+# is not re-saved. Output: <cache>/kubernetes-images/<VERSION>-<key>/*.tar + SHA256SUMS
 # and images.txt (kubeadm's list, then flannel). Tarball names: the tag without
 # its registry (registry.k8s.io/ or ghcr.io/), "/" and ":" made "_".
+# The lab's node image (BASE_IMAGE, the FROM of kube-proxy and flannel) is built
+# first when missing, with roles/lab/files/build-base-image.sh.
 set -euo pipefail
 
 VERSION=${1:-${K8S_VERSION:-v1.33.13}}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CACHE=${CACHE:-$ROOT/.cache/kubernetes}
-BIN=$CACHE/$VERSION/bin
-IMAGES=$CACHE/$VERSION/images
-CTX=$CACHE/$VERSION/image-contexts
+# shellcheck source=dirs.sh
+. "$HERE/dirs.sh"
+BIN=$(k8s_dir kubernetes-binaries "$VERSION")/bin
+IMAGES=$(k8s_dir kubernetes-images "$VERSION")
 BASE_IMAGE=${BASE_IMAGE:-openpai-lab/debian12:latest}
 FLANNEL_VERSION=${FLANNEL_VERSION:-v0.28.10}
 FLANNEL_IMG=ghcr.io/flannel-io/flannel:$FLANNEL_VERSION
@@ -41,7 +43,20 @@ export DOCKER_BUILDKIT=0   # the legacy builder works offline with FROM scratch 
 log() { printf '== %s\n' "$*"; }
 t0=$SECONDS
 
-[ -x "$BIN/kubeadm" ] || OUTDIR=$CACHE/$VERSION "$HERE/build-binaries.sh" "$VERSION"
+"$HERE/build-binaries.sh" "$VERSION"
+cache_lock "$IMAGES"
+mkdir -p "$IMAGES" "$OPENPAI_CACHE_ROOT/tmp"
+CTX=$(mktemp -d "$OPENPAI_CACHE_ROOT/tmp/image-contexts.XXXXXX")   # same file system: hard links
+trap 'rm -rf "$CTX"' EXIT
+# step NAME VERSION DIR BUILD...: run BUILD unless DIR has NAME's output; say which.
+step() {
+  local name=$1 version=$2 dir=$3 s=$SECONDS; shift 3
+  if [ -x "$dir/${name##*/}" ]; then cache_note reused "${name%%/*}" "$version" "$(k8s_key "${name%%/*}")"; return; fi
+  cache_lock "$dir"
+  "$@"
+  cache_note built "${name%%/*}" "$version" "$(k8s_key "${name%%/*}")"
+  log "$name: $((SECONDS - s)) s"
+}
 
 # The image list, from the built kubeadm (explicit version: no network lookup).
 mapfile -t LIST < <("$BIN/kubeadm" config images list --kubernetes-version "$VERSION")
@@ -52,30 +67,26 @@ COREDNS_VERSION=${COREDNS_IMG##*:}
 log "kubeadm $VERSION wants: ${LIST[*]}"
 
 # --- non-Kubernetes binaries -------------------------------------------------
-ETCD_DIR=$CACHE/etcd-$ETCD_VERSION
-s=$SECONDS; "$HERE/build-etcd.sh" "$ETCD_VERSION" "$ETCD_DIR"; log "etcd: $((SECONDS - s)) s"
+ETCD_DIR=$(k8s_dir etcd "$ETCD_VERSION")
+step etcd "$ETCD_VERSION" "$ETCD_DIR" "$HERE/build-etcd.sh" "$ETCD_VERSION" "$ETCD_DIR"
 
-COREDNS_DIR=$CACHE/coredns-$COREDNS_VERSION
-if [ ! -x "$COREDNS_DIR/coredns" ]; then
-  s=$SECONDS; mkdir -p "$COREDNS_DIR"
-  (cd /tmp && CGO_ENABLED=0 GOFLAGS='' GOBIN=$COREDNS_DIR $NICE go install -trimpath -ldflags '-s -w' \
-     "github.com/coredns/coredns@$COREDNS_VERSION")
-  (cd "$COREDNS_DIR" && sha256sum coredns > SHA256SUMS)
-  log "coredns $COREDNS_VERSION: $((SECONDS - s)) s"
-fi
+COREDNS_DIR=$(k8s_dir coredns "$COREDNS_VERSION")
+step coredns "$COREDNS_VERSION" "$COREDNS_DIR" "$HERE/build-coredns.sh" "$COREDNS_VERSION" "$COREDNS_DIR"
 
-FLANNEL_DIR=$CACHE/flannel-$FLANNEL_VERSION
+FLANNEL_DIR=$(k8s_dir flannel "$FLANNEL_VERSION")
 if [ ! -x "$FLANNEL_DIR/flanneld" ] || [ ! -x "$FLANNEL_DIR/install-conf" ]; then
-  s=$SECONDS; CACHE=$CACHE "$HERE/build-flannel.sh" "$FLANNEL_VERSION"; log "flannel: $((SECONDS - s)) s"
+  s=$SECONDS; "$HERE/build-flannel.sh" "$FLANNEL_VERSION"; log "flannel: $((SECONDS - s)) s"
 fi
 
-PAUSE_DIR=$CACHE/pause
-if [ ! -x "$PAUSE_DIR/pause" ] || [ "$HERE/pause.c" -nt "$PAUSE_DIR/pause" ]; then
+PAUSE_VERSION=${PAUSE_IMG##*:}
+PAUSE_DIR=$(k8s_dir pause "$PAUSE_VERSION")
+build_pause() {
   mkdir -p "$PAUSE_DIR"
-  gcc -Os -Wall -Werror -static -o "$PAUSE_DIR/pause" "$HERE/pause.c"
-  strip "$PAUSE_DIR/pause"
+  gcc -Os -Wall -Werror -static -o "$PAUSE_DIR/pause.tmp" "$HERE/pause.c"
+  strip "$PAUSE_DIR/pause.tmp" && mv "$PAUSE_DIR/pause.tmp" "$PAUSE_DIR/pause"
   (cd "$PAUSE_DIR" && sha256sum pause > SHA256SUMS)
-fi
+}
+step pause "$PAUSE_VERSION" "$PAUSE_DIR" build_pause
 
 # --- images ------------------------------------------------------------------
 # build TAG DIR: DIR holds a Dockerfile and its files.
@@ -112,8 +123,10 @@ done
 # kube-proxy needs iptables (legacy and nft, with -save/-restore) on a Debian
 # rootfs. The lab image is our only local Debian rootfs; iptables comes from
 # Debian's apt repository during the build.
-docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || {
-  echo "missing $BASE_IMAGE (built by the lab role: roles/lab/files/build-base-image.sh)" >&2; exit 1; }
+if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  log "building the lab's node image $BASE_IMAGE (roles/lab/files/build-base-image.sh)"
+  bash "$ROOT/collections/ansible_collections/openpai/cluster/roles/lab/files/build-base-image.sh" "$BASE_IMAGE"
+fi
 # flannel's image uses the same FROM and RUN lines (NETBASE), so the builder's cache
 # gives both images the same apt layer; keep them identical.
 base_id=$(docker image inspect -f '{{.Id}}' "$BASE_IMAGE")
@@ -182,3 +195,4 @@ for tag in "${ALL[@]}"; do
 done
 (cd "$IMAGES" && sha256sum "${files[@]}" > SHA256SUMS && printf '%s\n' "${ALL[@]}" > images.txt)
 log "images in $IMAGES ($((SECONDS - t0)) s)"
+cache_note built kubernetes-images "$VERSION" "$(k8s_key kubernetes-images)"

@@ -23,15 +23,15 @@
 set -euo pipefail
 N=${1:?node container}
 VERSION=${2:-v1.33.13}
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=${CACHE:-$ROOT/.cache/kubernetes}
-BIN=$CACHE/$VERSION/bin IMAGES=$CACHE/$VERSION/images
+# shellcheck source=dirs.sh
+. "$(dirname "$0")/dirs.sh"
+BIN=$(k8s_dir kubernetes-binaries "$VERSION")/bin IMAGES=$(k8s_dir kubernetes-images "$VERSION")
 PAUSE=$(grep /pause: "$IMAGES/images.txt")
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/16} POD_CIDR=${POD_CIDR:-10.244.0.0/16}
 NODE_POD_CIDR=${NODE_POD_CIDR:-10.244.0.0/24}
 CGROUP_MODE=${CGROUP_MODE:-cgroupfs}
 JOIN_FROM=${JOIN_FROM:-}
-CNI_DIR=$CACHE/cni-plugins-${CNI_VERSION:-v1.9.1} CRICTL=$CACHE/crictl-${CRICTL_VERSION:-v1.34.0}/crictl
+CNI_DIR=$(k8s_dir cni-plugins "${CNI_VERSION:-v1.9.1}") CRICTL=$(k8s_dir crictl "${CRICTL_VERSION:-v1.34.0}")/crictl
 KUBECTL=(docker exec -i "${JOIN_FROM:-$N}" kubectl --kubeconfig /etc/kubernetes/admin.conf)
 x() { docker exec -i "$N" "$@"; }
 t0=$SECONDS; step() { printf '== [%4d s] %s\n' $((SECONDS - t0)) "$*"; }
