@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from paictl import __version__, vault
+from paictl import __version__, services, vault
 from paictl.errors import PaictlError
 
 TAGS = ("preflight", "hosts", "kubernetes", "hadoop", "services", "verify")
@@ -52,6 +52,14 @@ def build_parser():
     render.add_argument("-i", "--inventory", required=True, metavar="INV")
     render.add_argument("-o", "--output", required=True, metavar="DIR")
     vault.add_arguments(render)
+    push = config_verbs.add_parser("push", help="store the cluster configuration (ConfigMap + Secret) in the cluster")
+    push.add_argument("-i", "--inventory", required=True, metavar="INV")
+    push.add_argument("--json", action="store_true", help='print {"changed": bool, "keys": [...]}')
+    vault.add_arguments(push)
+    pull = config_verbs.add_parser("pull", help="read the cluster configuration back into a YAML file")
+    pull.add_argument("-i", "--inventory", required=True, metavar="INV")
+    pull.add_argument("-o", "--output", required=True, metavar="FILE")
+    vault.add_arguments(pull)
 
     check = verbs.add_parser("check", help="validate an inventory without contacting any host")
     check.add_argument("-i", "--inventory", required=True, metavar="INV")
@@ -65,6 +73,8 @@ def build_parser():
     deploy.add_argument("--check", action="store_true", help="dry run (Ansible check mode)")
     deploy.add_argument("--json", action="store_true", help="print one JSON object instead of the display")
     vault.add_arguments(deploy)
+
+    services.add_service_parser(verbs, _Parser)
 
     lab = verbs.add_parser("lab", help="the local Docker lab (dress rehearsal)")
     lab_verbs = lab.add_subparsers(dest="lab_verb", metavar="ACTION", parser_class=_Parser)
@@ -90,6 +100,12 @@ def dispatch(args, out):
     if args.verb == "config" and args.config_verb == "render":
         from paictl import render
         return render.run(args, out)
+    if args.verb == "config" and args.config_verb == "push":
+        return services.push(args, out)
+    if args.verb == "config" and args.config_verb == "pull":
+        return services.pull(args, out)
+    if args.verb == "service":
+        return services.service(args, out)
     if args.verb == "deploy":
         from paictl import deploy
         return deploy.run(args, out)
