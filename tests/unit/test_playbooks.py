@@ -8,7 +8,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION_PLAYBOOKS = ROOT / "collections/ansible_collections/openpai/cluster/playbooks"
-LAYERS = ["preflight", "hosts", "kubernetes", "hadoop", "verify"]
+LAYERS = ["preflight", "hosts", "kubernetes", "hadoop", "services", "verify"]
 
 
 def imports(path):
