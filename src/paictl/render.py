@@ -195,11 +195,11 @@ def render(inv, outdir, playbook=None, share=True):
     checked = set()
 
     def rendered(what, roots, variables, host, value):
-        def produce():
-            templar.available_variables = variables
-            return templar.template(value)
+        def produce(available, name=None):
+            templar.available_variables = available
+            return templar.template(value if name is None else available[name])
         if not share:
-            return produce()
+            return produce(variables)
         return memo.render(what, roots, variables, host, produce)
 
     for target in targets(inv, playbook):

@@ -147,11 +147,64 @@ class Memo:
 
     # -- use ---------------------------------------------------------------
     def render(self, what: object, roots: frozenset | None, variables: dict, host: str, produce):
-        """``produce()`` for the first host with these inputs; the stored result for the others."""
-        key = self.key(what, self.inputs(roots, variables), variables, host)
+        """``produce(variables)`` for the first host with these inputs; the stored result for the others.
+
+        Before producing, every templated variable the template reads is itself rendered once
+        per distinct input and handed over as plain data (``hostvars | cluster_profile(groups)``
+        is then computed once for the cluster, not once per template and host)."""
+        inputs = self.inputs(roots, variables)
+        key = self.key(what, inputs, variables, host)
         if key in self._results:
             self.hits += 1
             return self._results[key]
         self.misses += 1
-        result = self._results[key] = produce()
+        own = what[1] if isinstance(what, tuple) and what[:1] in (("var",), ("value",)) else None
+        result = self._results[key] = produce(self._with_rendered(inputs, variables, host, own, produce))
         return result
+
+    def _with_rendered(self, inputs, variables, host, own, produce):
+        """``variables`` with the templated ones among ``inputs`` (but ``own``) replaced by their values."""
+        if not inputs:
+            return variables
+        done = None
+        for name in sorted(inputs):
+            if name == own or name in SHARED_NAMES or name not in variables:
+                continue
+            if not self.value_names(variables[name]) and not _has_template(variables[name]):
+                continue
+            value = self.render(("value", name), frozenset({name}), variables, host,
+                                lambda v, name=name: _plain_or_failed(produce, v, name))
+            if value is not _FAILED:
+                done = dict(variables) if done is None else done
+                done[name] = value
+        return variables if done is None else done
+
+
+_FAILED = ("failed",)
+
+
+def _has_template(value) -> bool:
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(_has_template(k) or _has_template(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(v) for v in value)
+    return False
+
+
+def _plain_or_failed(produce, variables, name):
+    """The variable ``name`` rendered to plain data (lazy containers resolved now); _FAILED on an error:
+    the template that reads it then renders it itself, and fails only if it really uses it."""
+    try:
+        return _plain(produce(variables, name))
+    except Exception:  # noqa: BLE001 - any failure leaves the variable to the template, as Ansible would
+        return _FAILED
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
