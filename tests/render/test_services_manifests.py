@@ -138,3 +138,20 @@ def test_tls_files_are_mounted_from_the_pylon_host():
                     services_pylon_tls_key="/etc/ssl/pylon.key")
     assert {v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v} == {"/etc/ssl/pylon.crt",
                                                                                   "/etc/ssl/pylon.key"}
+
+
+def test_prometheus_finds_its_rules_where_they_are_mounted():
+    """The rule_files glob config.yml gives Prometheus matches where the pod mounts the rules."""
+    import fnmatch
+    import re
+
+    text = (ROLE / "tasks/config.yml").read_text()
+    globs = re.findall(r"'rule_files': \[([^\]]*)\]", text)
+    assert len(globs) == 1
+    patterns = [g.strip().strip("'") for g in globs[0].split(",")]
+    spec = pod_spec("prometheus")
+    mount = next(m for m in spec["containers"][0]["volumeMounts"] if m["name"] == "config")["mountPath"]
+    items = next(v for v in spec["volumes"] if v["name"] == "config")["configMap"]["items"]
+    rules = next(i["path"] for i in items if i["key"] == "alert-rules.yml")
+    assert any(fnmatch.fnmatch("%s/%s" % (mount, rules), p) for p in patterns), (mount, rules, patterns)
+    assert "--config.file=%s/prometheus.yml" % mount in spec["containers"][0]["args"]
