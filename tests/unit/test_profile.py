@@ -153,3 +153,11 @@ def test_policy_overrides_and_bad_values():
                                 "openpai_yarn_reserve_ratio": float("nan")})
     lines = str(err.value).splitlines()
     assert len(lines) == 3 and all(line.startswith("openpai_yarn_") for line in lines)
+
+
+def test_the_hosts_own_group_names_give_the_same_roles_as_the_group_lists():
+    hv = {"ansible_host": "10.0.0.1", "openpai_machine_type": "cpu", "group_names": ["pai_master", "kube_control_plane"]}
+    by_names = prof("m", hv, groups={})  # no group lists: group_names alone decide
+    by_lists = prof("m", {k: v for k, v in hv.items() if k != "group_names"})
+    assert by_names["groups"] == by_lists["groups"] == ["kube_control_plane", "pai_master"]
+    assert by_names["is_master"] and by_names["is_kube_control_plane"] and not by_names["is_worker"]

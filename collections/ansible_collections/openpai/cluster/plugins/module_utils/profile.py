@@ -69,9 +69,16 @@ def host_address(host, host_vars, facts=None):
     return None, None
 
 
-def host_groups(host, groups):
-    """The cluster groups ``host`` belongs to, in the model's group order."""
-    return [g for g in model.CLUSTER_GROUPS if host in set((groups or {}).get(g) or ())]
+def host_groups(host, groups, group_names=None):
+    """The cluster groups ``host`` belongs to, in the model's group order.
+
+    ``group_names`` (the host's own groups, as Ansible gives them) answers in
+    constant time; without it each group's host list is searched.
+    """
+    if group_names is not None:
+        mine = set(group_names)
+        return [g for g in model.CLUSTER_GROUPS if g in mine]
+    return [g for g in model.CLUSTER_GROUPS if host in ((groups or {}).get(g) or ())]
 
 
 def host_profile(host, host_vars, groups, skus, policy, facts=None):
@@ -84,7 +91,13 @@ def host_profile(host, host_vars, groups, skus, policy, facts=None):
     (the validation play reports it before any deploy; a broken SKU raises
     ModelError naming it).
     """
-    roles = model.host_roles(host, groups or {})
+    member = host_groups(host, groups, _get(host_vars, "group_names"))
+    roles = {
+        "is_master": model.GROUP_PAI_MASTER in member,
+        "is_worker": model.GROUP_PAI_WORKER in member,
+        "is_kube_control_plane": model.GROUP_KUBE_CONTROL_PLANE in member,
+        "is_kube_node": model.GROUP_KUBE_NODE in member,
+    }
     address, source = host_address(host, host_vars, facts)
     sku_name = _get(host_vars, "openpai_machine_type")
     sku = None
@@ -95,7 +108,7 @@ def host_profile(host, host_vars, groups, skus, policy, facts=None):
         "name": host,
         "address": address,
         "address_source": source,
-        "groups": host_groups(host, groups),
+        "groups": member,
         "sku": sku_name if sku else None,
         "mem_mib": sku["mem_mib"] if sku else None,
         "vcores": sku["vcore"] if sku else None,
@@ -120,17 +133,19 @@ def cluster_profile(hostvars, groups):
     ``hostvars``: host -> variables (plain dicts or Ansible's hostvars; a host's
     ``ansible_facts`` serve only the address fallback).
     """
-    groups = groups or {}
-    masters = list(groups.get(model.GROUP_PAI_MASTER) or ())
-    control_planes = list(groups.get(model.GROUP_KUBE_CONTROL_PLANE) or ())
-    master = masters[0] if masters else None
-    control_plane = control_planes[0] if control_planes else None
+    master = _first(groups, model.GROUP_PAI_MASTER)
+    control_plane = _first(groups, model.GROUP_KUBE_CONTROL_PLANE)
     return {
         "master": master,
         "master_address": _address_of(hostvars, master),
         "control_plane": control_plane,
         "apiserver_address": _address_of(hostvars, control_plane),
     }
+
+
+def _first(groups, group):
+    members = (groups or {}).get(group) or ()
+    return members[0] if len(members) else None
 
 
 def _address_of(hostvars, host):
