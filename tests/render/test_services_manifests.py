@@ -113,7 +113,9 @@ def test_only_the_rest_server_mounts_the_secret():
         assert pod_spec(name).get("automountServiceAccountToken", True) is (name == "prometheus")
     rest = pod_spec("rest-server")
     secret = next(v for v in rest["volumes"] if "secret" in v)["secret"]
-    assert secret["secretName"] == "pai-cluster-secrets" and secret["defaultMode"] == 0o400
+    assert secret["secretName"] == "pai-cluster-secrets" and secret["defaultMode"] == 0o440
+    # the service's own user reads them (the REST server runs as 9186, not root)
+    assert rest["securityContext"]["fsGroup"] == rest["containers"][0]["securityContext"]["runAsUser"] == 9186
     assert [i["key"] for i in secret["items"]] == ["admin-password", "token-secret"]
     env = {e["name"]: e.get("value") for e in rest["containers"][0]["env"]}
     assert env["PAI_REST_ADMIN_PASSWORD_FILE"] == "/etc/openpai-secrets/admin-password"
