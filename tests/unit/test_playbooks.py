@@ -48,3 +48,12 @@ def test_each_entry_point_validates_first(entry):
 def test_every_collection_layer_is_in_site():
     site = [t.split(".")[-1] for t in imports(COLLECTION_PLAYBOOKS / "site.yml")]
     assert site == LAYERS
+
+
+def test_services_run_only_when_asked_for():
+    """Until the whole-stack scenario covers them, a plain site run skips the services layer."""
+    plays = yaml.safe_load((COLLECTION_PLAYBOOKS / "site.yml").read_text())
+    services = [p for p in plays if p.get("ansible.builtin.import_playbook") == "openpai.cluster.services"]
+    assert len(services) == 1 and services[0].get("tags") == ["never"]
+    assert all("services" in play["tags"] for play in expand("services"))
+
