@@ -246,9 +246,13 @@ def load(args):
     return Inventory(args.inventory, vault.password_files(args))
 
 
-def problems(inv: Inventory):
-    """Every fact-free problem of the inventory (the same function the preflight role runs)."""
-    return model().inventory_problems(inv.check_vars(), inv.groups, inv.cluster_vars())
+def problems(inv: Inventory, addresses_given=True):
+    """Every fact-free problem of the inventory (the same function the preflight role runs).
+
+    ``addresses_given=False`` for `paictl lab up`, which gives every host its address.
+    """
+    return model().inventory_problems(inv.check_vars(), inv.groups, inv.cluster_vars(),
+                                      addresses_given=addresses_given)
 
 
 def warnings(inv: Inventory):

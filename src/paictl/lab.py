@@ -140,7 +140,7 @@ def lab_inventory(inv, lab, lab_nodes, addresses, sources):
 
 def up(args, out):
     inv = inventory.load(args)
-    found = inventory.problems(inv)
+    found = inventory.problems(inv, addresses_given=False)  # the lab gives each node its address
     if found:
         raise PaictlError("%s: %d problem(s); no lab was started" % (args.inventory, len(found)), found)
     dest = Path(args.output)

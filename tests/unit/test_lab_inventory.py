@@ -101,3 +101,11 @@ def test_cache_root_follows_the_shell_library():
         shell = subprocess.run(["bash", str(script), "root"], env=dict(env, PATH="/usr/bin:/bin"),
                                capture_output=True, text=True, check=True).stdout.strip()
         assert shell == str(lab.cache_root(env))
+
+
+def test_the_docker_lab_inventory_is_valid_for_lab_up_but_names_missing_addresses_for_a_deploy():
+    """`paictl lab up` gives every node its address; a deploy of the same file would have none."""
+    inv = inventory.Inventory(str(ROOT / "inventories" / "docker-lab"))
+    assert inventory.problems(inv, addresses_given=False) == []
+    missing = inventory.problems(inv)
+    assert len(missing) == 3 and all("field 'ansible_host' is missing" in p for p in missing)

@@ -403,8 +403,11 @@ def cluster_hosts(groups):
     return out
 
 
-def inventory_problems(hostvars, groups, cluster_vars=None):
+def inventory_problems(hostvars, groups, cluster_vars=None, addresses_given=True):
     """Fact-free validation of a whole inventory: every problem, one string each.
+
+    ``addresses_given=False``: the hosts get their addresses elsewhere (``paictl lab up``
+    assigns each node container's), so a host without one is not a problem.
 
     ``hostvars`` maps each host to its (templated) variables; ``groups`` maps group
     names to host lists; ``cluster_vars`` holds cluster-wide variables
@@ -474,7 +477,7 @@ def inventory_problems(hostvars, groups, cluster_vars=None):
             if host in seen_addresses:
                 problems.append("%s: address %s is also used by host %r" % (where, host, seen_addresses[host]))
             seen_addresses.setdefault(host, host)
-        elif address is None and not from_layout and not _has_address(hv):
+        elif addresses_given and address is None and not from_layout and not _has_address(hv):
             problems.append("%s: field 'ansible_host' is missing (the host's IPv4 address; or name the host by "
                             "its address, or set openpai_address)" % where)
         if hv.get("openpai_address") not in (None, "") and not valid_ipv4(hv["openpai_address"]):
