@@ -27,21 +27,13 @@ description:
 author: openpai-ansible contributors
 """
 
-from ansible.errors import AnsibleFilterError
+
+from ansible_collections.openpai.cluster.plugins.module_utils.filters import model_errors_as_filter_errors
 
 from ansible_collections.openpai.cluster.plugins.module_utils import kubernetes
-from ansible_collections.openpai.cluster.plugins.module_utils.model import ModelError
 
 
-def _wrap(func):
-    def inner(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except ModelError as exc:
-            raise AnsibleFilterError(str(exc)) from None
-    inner.__name__ = func.__name__
-    inner.__doc__ = func.__doc__
-    return inner
+_wrap = model_errors_as_filter_errors
 
 
 class FilterModule:
