@@ -37,5 +37,6 @@ def test_kubernetes_node_notifies_containerds_own_handler():
     imports = [t["ansible.builtin.import_role"] for t in tasks if "ansible.builtin.import_role" in t]
     assert {"name": "openpai.cluster.containerd", "tasks_from": "handlers"} in imports
     names = {h["name"] for h in yaml.safe_load((ROLES / "containerd/handlers/main.yml").read_text())}
-    notified = {t["notify"] for t in tasks if "notify" in t and "containerd" in str(t["notify"]).lower()}
+    notifies = [t["notify"] if isinstance(t["notify"], list) else [t["notify"]] for t in tasks if "notify" in t]
+    notified = {name for targets in notifies for name in targets if "containerd" in name.lower()}
     assert notified and notified <= names
