@@ -99,11 +99,13 @@ bundles:
 	bash tools/hadoop/build-dist.sh 3.4.2
 	bash tools/nvidia/build-toolkit.sh
 	bash tools/kubernetes/build-bundle.sh
+	bash tools/services/build-images.sh
 	bash tools/lib/cache.sh bundles
 
 lab: setup docker bundles
 	$(BIN)/paictl lab up -i $(LAB_INVENTORY) -o $(LAB_OUT)
 	$(BIN)/paictl deploy -i $(LAB_OUT)
+	$(BIN)/paictl lab info -i $(LAB_OUT)
 
 lab-down: setup
 	$(BIN)/paictl lab down -i $(LAB_OUT)

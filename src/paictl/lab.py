@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from pathlib import Path
 
 import yaml
@@ -24,6 +25,10 @@ _NAME_RE = re.compile(r"[^a-zA-Z0-9_.-]+")
 # Settings every lab needs but a user may still choose: the nodes share one
 # Docker network (layer 2) and the shared kernel may lack vxlan.
 LAB_DEFAULT_VARS = {"kubernetes_flannel_backend": "host-gw"}
+# The platform's secrets: never in hosts.yml; the lab keeps them (the inventory's,
+# or a generated admin password) in group_vars/all/secrets.yml, mode 0600.
+PLATFORM_SECRET_VARS = ("openpai_admin_password",)
+SECRETS_FILE = Path("group_vars") / "all" / "secrets.yml"
 
 
 def cache_root(env=None) -> Path:
@@ -62,6 +67,8 @@ def lab_sources(root: Path, driver_branch: str) -> dict:
                                                % bundles,
         "kubernetes_artifacts_source": "bundle",
         "kubernetes_bundle_dir": "%s/kubernetes-{{ kubernetes_version }}" % bundles,
+        "services_image_source": "bundle",
+        "services_bundle_dir": "%s/services-{{ services_image_tag | default('0.1.0') }}" % bundles,
         "nvidia_driver_branch": driver_branch,
     }
 
@@ -69,6 +76,8 @@ def lab_sources(root: Path, driver_branch: str) -> dict:
 def run(args, out):
     if args.lab_verb == "up":
         return up(args, out)
+    if args.lab_verb == "info":
+        return info(args, out)
     return down(args, out)
 
 
@@ -105,7 +114,7 @@ def lab_inventory(inv, lab, lab_nodes, addresses, sources):
     ``sources`` (see lab_sources) replace the inventory's artifact sources on every
     host; LAB_DEFAULT_VARS apply where the inventory sets nothing else."""
     hosts = [n["host"] for n in lab_nodes]
-    dropped = set(CONNECTION_VARS) | set(sources)
+    dropped = set(CONNECTION_VARS) | set(PLATFORM_SECRET_VARS) | set(sources)
     per_host = {h: {k: v for k, v in inventory.plain(inv.raw_vars(h)).items() if k not in dropped}
                 for h in hosts}
     common = {}
@@ -163,8 +172,65 @@ def up(args, out):
     addresses = progress.artifact_data.get("lab_addresses") or {}
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "hosts.yml").write_text(lab_inventory(inv, lab, lab_nodes, addresses, sources))
-    out.write("lab %r is up; its inventory is %s (artifacts from the bundles in %s)\n  paictl deploy -i %s\n"
-              % (lab, dest, root / "bundles", dest))
+    write_secrets(dest, lab_secrets(inv, dest))
+    out.write("lab %r is up; its inventory is %s (artifacts from the bundles in %s, the admin password in %s)\n"
+              "  paictl deploy -i %s\n" % (lab, dest, root / "bundles", dest / SECRETS_FILE, dest))
+    return 0
+
+
+def lab_secrets(inv, dest: Path) -> dict:
+    """The platform secrets of the lab: the inventory's own where it sets them, else
+    what an earlier `lab up` wrote to ``dest`` (a re-run keeps the password), else a
+    generated admin password."""
+    cluster = inventory.plain(inv.cluster_vars())
+    earlier = {}
+    path = Path(dest) / SECRETS_FILE
+    if path.is_file():
+        loaded = yaml.safe_load(path.read_text()) or {}
+        earlier = loaded if isinstance(loaded, dict) else {}
+    out = {}
+    for key in PLATFORM_SECRET_VARS:
+        value = cluster.get(key) or earlier.get(key)
+        out[key] = str(value) if value else secrets.token_urlsafe(12)
+    return out
+
+
+def write_secrets(dest: Path, values: dict) -> Path:
+    """``values`` as group_vars/all/secrets.yml of the lab inventory, created 0600."""
+    path = Path(dest) / SECRETS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("# Written by `paictl lab up`: the lab's platform secrets (mode 0600, never in hosts.yml).\n---\n")
+        handle.write(yaml.safe_dump(values, sort_keys=True, default_flow_style=False))
+    os.chmod(path, 0o600)
+    return path
+
+
+def entrance(inv) -> dict:
+    """Where a lab's users go: pylon on the first pai_master host, and the admin login."""
+    masters = list(inv.groups.get("pai_master") or [])
+    if not masters:
+        raise PaictlError("%s: no pai_master host, so no pylon" % inv.path)
+    master = masters[0]
+    address = inventory.plain(inv.raw_vars(master)).get("openpai_address") or master
+    cluster = inventory.plain(inv.cluster_vars())
+    port = int(inventory.plain(inv.all_vars()).get("pylon_port") or 80)
+    url = "http://%s%s/" % (address, "" if port == 80 else ":%d" % port)
+    return {"url": url, "username": cluster.get("openpai_admin_username") or "admin",
+            "password_file": str((inv.path if inv.path.is_dir() else inv.path.parent) / SECRETS_FILE)}
+
+
+def info(args, out):
+    inv = inventory.load(args)
+    if not inv.cluster_vars().get("openpai_lab_name"):
+        raise PaictlError("%s is not a lab inventory (no openpai_lab_name); give the LAB_INV that "
+                          "`paictl lab up` wrote" % args.inventory)
+    where = entrance(inv)
+    out.write("The platform: %s (pylon)\n  log in as %s; the password is openpai_admin_password in %s\n"
+              "  admin UIs: %syarn/ %shdfs/ %sprometheus/ %salertmanager/\n"
+              % (where["url"], where["username"], where["password_file"],
+                 where["url"], where["url"], where["url"], where["url"]))
     return 0
 
 

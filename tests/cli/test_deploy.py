@@ -115,3 +115,47 @@ def test_deploy_json_names_the_unreachable_host_and_masks_secrets(tmp_path, paic
     assert failure["status"] == "unreachable" and failure["task"]
     assert "port 1" in failure["message"] and "********" in failure["message"]
     assert "127.0.0.1" not in out
+
+
+def unreachable_inventory(tmp_path, **extra_vars):
+    """Both hosts on a closed loopback port: whatever passes validation touches nothing."""
+    folder = local_inventory(tmp_path, unreachable=True)
+    doc = yaml.safe_load((folder / "hosts.yml").read_text())
+    doc["all"]["hosts"]["node-a"] = dict(doc["all"]["hosts"]["node-b"], openpai_machine_type="small",
+                                         ansible_host="127.0.0.2")
+    doc["all"]["vars"].update(extra_vars)
+    (folder / "hosts.yml").write_text(yaml.safe_dump(doc))
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tags", [[], ["--tags", "services"], ["--tags", "hadoop,services"]])
+def test_a_run_deploying_the_services_names_a_missing_admin_password_before_any_host(tmp_path, paictl, tags):
+    inv = unreachable_inventory(tmp_path, pylon_port=70000)
+    rc, out, err = paictl("deploy", "-i", inv, "--json", *tags)
+    data = json.loads(out)
+    assert rc != 0 and set(data["failures"]) == {"localhost"}, data
+    [failure] = data["failures"]["localhost"]
+    assert "openpai_admin_password: not set" in failure["message"]
+    assert "pylon_port: must be a TCP port number 1-65535 (got 70000)" in failure["message"]
+    assert "no host was touched" in failure["message"]
+
+
+@pytest.mark.slow
+def test_a_run_without_the_services_does_not_ask_for_the_admin_password(tmp_path, paictl):
+    inv = unreachable_inventory(tmp_path)
+    rc, out, err = paictl("deploy", "-i", inv, "--json", "--tags", "hadoop")
+    data = json.loads(out)
+    # validation passed; the hosts themselves are unreachable
+    assert rc != 0 and "localhost" not in data["failures"], data
+    assert {f["status"] for fs in data["failures"].values() for f in fs} == {"unreachable"}
+
+
+@pytest.mark.slow
+def test_a_short_admin_password_is_named_and_never_shown(tmp_path, paictl):
+    inv = unreachable_inventory(tmp_path, openpai_admin_password="abc12")
+    rc, out, err = paictl("deploy", "-i", inv, "--json", "--tags", "services")
+    data = json.loads(out)
+    [failure] = data["failures"]["localhost"]
+    assert "openpai_admin_password: must be a string of at least 6 characters" in failure["message"]
+    assert "abc12" not in out + err

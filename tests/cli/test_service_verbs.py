@@ -105,11 +105,14 @@ def test_push_without_the_admin_password_names_the_variable(paictl, tmp_path):
 
 @pytest.mark.slow
 def test_status_without_a_cluster_says_so_and_exits_1(paictl, tmp_path):
-    """No /etc/kubernetes/admin.conf on the control-plane host: one message, exit 1."""
-    inv = local_inventory(tmp_path, openpai_admin_password="s3cret-pw")
+    """No admin kubeconfig on the controller (Kubernetes never deployed): one message naming it, exit 1."""
+    kubeconfig = tmp_path / "no-cluster" / "admin.conf"
+    inv = local_inventory(tmp_path, openpai_admin_password="s3cret-pw",
+                          kubernetes_control_plane_kubeconfig_fetch_path=str(kubeconfig))
     rc, out, err = paictl("service", "status", "-i", inv)
     assert rc == 1
-    assert "service status failed" in err and "admin.conf" in err and "Traceback" not in err
+    assert "service status failed" in err and str(kubeconfig) in err and "missing on the controller" in err
+    assert "Traceback" not in err
     assert "s3cret-pw" not in out + err
     rc, out, err = paictl("service", "status", "-i", inv, "-n", "grafana", "--json")
     assert rc == 1

@@ -56,7 +56,7 @@ def test_defaults_listen_on_80_and_proxy_to_the_master():
     text = render(services_master_address="10.10.0.1")
     assert "listen 80;" in text
     assert "proxy_pass http://10.10.0.1:9186/api/v2/authn/check?admin=true;" in text
-    assert "proxy_pass http://10.10.0.1:8088/;" in text and "proxy_pass http://10.10.0.1:50070/;" in text
+    assert "proxy_pass http://10.10.0.1:8088;" in text and "proxy_pass http://10.10.0.1:50070;" in text
     assert "proxy_pass http://10.10.0.1:9286;" in text
     assert "ssl_certificate" not in text
     assert text.count("auth_request /_pylon_auth;") == 4  # yarn, hdfs, prometheus, alertmanager
@@ -64,7 +64,7 @@ def test_defaults_listen_on_80_and_proxy_to_the_master():
 
 def test_pylon_port_and_hadoop_ports_from_the_inventory():
     text = render(pylon_port=8080, hadoop_resourcemanager_webapp_port=18088, services_master_address="10.0.0.9")
-    assert "listen 8080;" in text and "http://10.0.0.9:18088/" in text
+    assert "listen 8080;" in text and "proxy_pass http://10.0.0.9:18088;" in text
 
 
 @needs_nginx
@@ -109,15 +109,16 @@ class _Upstream(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         self.seen.append((self.name, self.path, dict(self.headers)))
+        path = self.path.split("?")[0] if self.name in ("yarn", "hdfs") else self.path
         if self.name == "rest" and self.path.startswith("/api/v2/authn/check"):
             ok = (self.headers.get("Authorization") in (BASIC, "Bearer good")
                   or "pai_token=good" in (self.headers.get("Cookie") or ""))
             self._answer(200 if ok else 401, "checked")
-        elif self.name == "yarn" and self.path == "/":
+        elif self.name == "yarn" and path == "/":
             self.send_response(302)
             self.send_header("Location", "http://127.0.0.1:%d/cluster" % self.server.server_port)
             self.end_headers()
-        elif self.name == "yarn" and self.path == "/cluster":
+        elif self.name == "yarn" and path == "/cluster":
             port = self.server.server_port
             self._answer(200, '<a href="/cluster/app/app_1">app</a> <script src="/static/yarn.js"></script> '
                               "<a href='http://127.0.0.1:%d/conf'>conf</a>" % port, "text/html")
@@ -209,7 +210,8 @@ def test_admin_uis_need_a_login(pylon, path):
                                      {"Cookie": "lang=en; pai_token=good"}])
 def test_admin_uis_answer_after_login(pylon, headers):
     base, _, _ = pylon
-    for path, expected in (("/hdfs/dfshealth.html", "hdfs /dfshealth.html"),
+    for path, expected in (("/hdfs/dfshealth.html", "hdfs /dfshealth.html?user.name=admin"),
+                           ("/hdfs/jmx?qry=Hadoop:*", "hdfs /jmx?qry=Hadoop:*&user.name=admin"),
                            ("/prometheus/graph?g0.expr=up", "prometheus /prometheus/graph?g0.expr=up"),
                            ("/alertmanager/api/v2/status", "alertmanager /alertmanager/api/v2/status")):
         status, _, body = get(base + path, headers)
@@ -226,6 +228,16 @@ def test_yarn_redirects_and_links_stay_under_the_prefix(pylon):
     assert status == 200
     assert 'href="/yarn/cluster/app/app_1"' in body and 'src="/yarn/static/yarn.js"' in body
     assert "href='/yarn/conf'" in body and upstreams["yarn"] not in body
+
+
+def test_hadoop_uis_are_asked_as_the_pylon_user_without_the_users_credentials(pylon):
+    base, _, seen = pylon
+    status, _, body = get(base + "/yarn/cluster/apps?states=RUNNING", {"Authorization": BASIC,
+                                                                      "Cookie": "pai_token=x; hadoop.auth=forged"})
+    assert status == 200
+    [(name, path, headers)] = [s for s in seen if s[0] == "yarn"]
+    assert path == "/cluster/apps?states=RUNNING&user.name=admin"
+    assert "Authorization" not in headers and "Cookie" not in headers
 
 
 def test_rest_server_api_is_rewritten_with_its_query(pylon):

@@ -160,3 +160,18 @@ def test_filters_turn_model_errors_into_filter_errors():
     with pytest.raises(AnsibleFilterError, match="every service is disabled"):
         filters["services_active_table"](copy.deepcopy(TABLE), [e["name"] for e in TABLE])
     assert filters["services_workload_ready"](deployment("a"))
+
+
+def test_settings_problems_name_each_variable_and_never_the_password():
+    assert sd.settings_problems({"openpai_admin_password": "s3cret-pw"}) == []
+    assert sd.settings_problems({"openpai_admin_password": "s3cret-pw", "openpai_admin_username": "root.admin",
+                                 "pylon_port": "8080"}) == []
+    problems = sd.settings_problems({"openpai_admin_username": "bad name", "pylon_port": 0})
+    assert [p.split(":")[0] for p in problems] == ["openpai_admin_password", "openpai_admin_username", "pylon_port"]
+    assert "not set" in problems[0] and "vault" in problems[0]
+    short = sd.settings_problems({"openpai_admin_password": "pw123"})
+    assert short == ["openpai_admin_password: must be a string of at least 6 characters"]
+    assert sd.settings_problems({"openpai_admin_password": 1234567}) == short
+    for port in (True, "80a", 65536, -1, None):
+        assert [p.split(":")[0] for p in sd.settings_problems({"openpai_admin_password": "s3cret-pw",
+                                                                "pylon_port": port})] == ["pylon_port"], port

@@ -10,6 +10,7 @@ name: services_deploy
 short_description: The platform services on Kubernetes (active table, config diff, password hash, status)
 description:
   - C(services_active_table) drops the disabled services from the table and from the others' prerequisites.
+  - C(services_settings_problems) checks the inventory settings the services need (admin account, pylon_port).
   - C(services_changed_keys) lists the keys whose values differ between two mappings.
   - C(services_password_hash) hashes the admin password (PBKDF2-SHA256), keeping an existing hash of the same password.
   - C(services_b64_data) and C(services_decoded_data) encode and decode a Secret's data.
@@ -35,6 +36,7 @@ class FilterModule:
     def filters(self):
         return {name: _wrap(func) for name, func in {
             "services_active_table": services_deploy.active_table,
+            "services_settings_problems": services_deploy.settings_problems,
             "services_changed_keys": services_deploy.changed_keys,
             "services_password_hash": services_deploy.password_hash,
             "services_b64_data": services_deploy.b64_data,

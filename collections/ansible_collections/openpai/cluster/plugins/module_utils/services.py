@@ -347,6 +347,8 @@ PROMETHEUS_DEFAULTS = {
     "resourcemanager_port": 8088,
     "namenode_port": 50070,
     "hadoop_metrics_path": "/prom",
+    # Hadoop's web endpoints refuse anonymous requests (simple authentication): the user named.
+    "hadoop_metrics_user": "prometheus",
     "apiserver_port": 6443,
     "apiserver_token_file": "/var/run/secrets/kubernetes.io/serviceaccount/token",
     "apiserver_ca_file": "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
@@ -432,6 +434,7 @@ def prometheus_config(hosts, settings=None):
         for job, port in (("yarn-resourcemanager", s["resourcemanager_port"]),
                           ("hdfs-namenode", s["namenode_port"])):
             jobs.append({"job_name": job, "metrics_path": s["hadoop_metrics_path"],
+                         "params": {"user.name": [str(s["hadoop_metrics_user"])]},
                          "static_configs": _targets([master], port)})
     if control_planes:
         jobs.append({"job_name": "kubernetes-apiserver", "scheme": "https",

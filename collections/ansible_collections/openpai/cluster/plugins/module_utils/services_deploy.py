@@ -49,6 +49,34 @@ def active_table(table, disabled=None):
     return out
 
 
+_USERNAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+ADMIN_PASSWORD_MIN = 6
+
+
+def settings_problems(variables):
+    """The inventory settings the services need, checked without facts: one message
+    per problem, naming the variable (never its value: the password is a secret).
+
+    ``variables``: the cluster's variables (openpai_admin_password,
+    openpai_admin_username, pylon_port as the inventory sets them)."""
+    variables = variables or {}
+    problems = []
+    password = variables.get("openpai_admin_password")
+    if password is None:
+        problems.append("openpai_admin_password: not set (the platform's admin password, needed to deploy the "
+                        "services: put it in the inventory's vault)")
+    elif not isinstance(password, str) or len(password) < ADMIN_PASSWORD_MIN:
+        problems.append("openpai_admin_password: must be a string of at least %d characters" % ADMIN_PASSWORD_MIN)
+    username = variables.get("openpai_admin_username", "admin")
+    if not isinstance(username, str) or not username or not set(username) <= _USERNAME_CHARS:
+        problems.append("openpai_admin_username: must be letters, digits, '_', '.' or '-' (got %r)" % (username,))
+    port = variables.get("pylon_port", 80)
+    if isinstance(port, bool) or not (isinstance(port, int) or (isinstance(port, str) and port.isdigit())) \
+            or not 1 <= int(port) <= 65535:
+        problems.append("pylon_port: must be a TCP port number 1-65535 (got %r)" % (port,))
+    return problems
+
+
 def changed_keys(current, desired):
     """Sorted keys whose values differ between two mappings (added, changed or removed)."""
     current = dict(current or {})
