@@ -38,6 +38,7 @@ def user_inventory():
         "nvidia_driver_branch": "535",
         # user settings that are not artifact sources: kept
         "hadoop_namenode_heap_mb": 300, "ansible_password": "s3cret-pass",
+        "services_image_source": "registry", "openpai_admin_password": "adm1n-secret",
     })
     doc["all"]["hosts"]["pai-worker1"]["kubernetes_bundle_dir"] = "/somewhere/else"
     doc["all"]["hosts"]["pai-worker2"]["kubernetes_flannel_backend"] = "vxlan"
@@ -57,6 +58,8 @@ def test_lab_inventory_carries_the_lab_sources_and_keeps_user_settings(tmp_path,
         "nvidia_container_toolkit_bundle_dir": "%s/bundles/nvidia-container-toolkit-v%s"
                                                % (root, defaults["nvidia_container_toolkit_version"]),
         "nvidia_driver_branch": "550",
+        "services_image_source": "bundle",
+        "services_bundle_dir": "%s/bundles/services-%s" % (root, inventory.role_defaults("services")["services_image_tag"]),
     }
     for host in inv.hosts:
         variables = dict(defaults)
@@ -71,6 +74,37 @@ def test_lab_inventory_carries_the_lab_sources_and_keeps_user_settings(tmp_path,
     assert inv.raw_vars("pai-worker2")["kubernetes_flannel_backend"] == "vxlan"
     assert inv.raw_vars("pai-worker1")["kubernetes_flannel_backend"] == "host-gw"
     assert "s3cret-pass" not in (tmp_path / "lab-inv" / "hosts.yml").read_text()
+    assert "adm1n-secret" not in (tmp_path / "lab-inv" / "hosts.yml").read_text()
+
+
+def test_lab_secrets_keep_the_inventorys_password_or_make_one_and_keep_it(tmp_path, write_inventory):
+    dest = tmp_path / "lab-inv"
+    dest.mkdir()
+    own = user_inventory()
+    inv = inventory.Inventory(write_inventory(own))
+    path = lab.write_secrets(dest, lab.lab_secrets(inv, dest))
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert yaml.safe_load(path.read_text()) == {"openpai_admin_password": "adm1n-secret"}
+    # an inventory without one gets a generated password, kept by the next `lab up`
+    other = tmp_path / "other"
+    other.mkdir()
+    plain = inventory.Inventory(write_inventory(base_inventory()))
+    first = lab.lab_secrets(plain, other)["openpai_admin_password"]
+    assert len(first) >= 12
+    lab.write_secrets(other, {"openpai_admin_password": first})
+    assert lab.lab_secrets(plain, other)["openpai_admin_password"] == first
+    # the lab inventory reads it as a group variable
+    (other / "hosts.yml").write_text(lab.lab_inventory(plain, "t", [{"name": "t-" + h, "host": h} for h in plain.hosts],
+                                                       {}, lab.lab_sources(tmp_path, "550")))
+    assert inventory.Inventory(other).cluster_vars()["openpai_admin_password"] == first
+
+
+def test_entrance_is_pylon_on_the_first_master(tmp_path, write_inventory):
+    doc, inv = write_lab_inventory(tmp_path, write_inventory, base_inventory(), tmp_path / "c")
+    where = lab.entrance(inv)
+    master = inv.groups["pai_master"][0]
+    assert where["url"] == "http://%s/" % inv.raw_vars(master)["openpai_address"]
+    assert where["username"] == "admin" and where["password_file"].endswith("group_vars/all/secrets.yml")
 
 
 def test_an_inventory_naming_no_sources_gets_them_too(tmp_path, write_inventory):

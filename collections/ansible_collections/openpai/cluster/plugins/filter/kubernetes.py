@@ -20,7 +20,7 @@ description:
     (C(k8s_info) resources, or a C(kubectl get -o json) document).
   - C(k8s_node_problems) compares nodes with the expected ones and their labels, one message per problem.
   - C(k8s_api_service_ip) gives the API server's service IP (first address of the service network).
-  - C(k8s_expected_labels) gives {node name: labels} for inventory hosts; C(k8s_label_plan) the nodes to relabel
+  - C(k8s_expected_labels) maps node names to their labels for inventory hosts; C(k8s_label_plan) the nodes to relabel
     (each with its C(changes) and the merge C(patch) of its labels).
   - C(k8s_label_changes) gives the C(kubectl label) arguments that turn current labels into the desired ones;
     C(k8s_label_patch) the JSON merge patch of C(metadata.labels) that does it.
