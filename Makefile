@@ -23,7 +23,7 @@ help:
 	@echo "make test-role ROLE=<name>   one role's molecule scenario"
 	@echo "make test-stack  the whole-stack scenario (part of make test)"
 	@echo "make test-hadoop / make test-kubernetes   the single-layer multi-node scenarios"
-	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes), cached per machine"
+	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes, service images), cached per machine"
 	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
 
 $(BIN)/paictl: pyproject.toml
@@ -80,7 +80,7 @@ test-kubernetes: setup docker
 	molecule test -s kubernetes
 
 # The whole stack (molecule/stack): site.yml on one 3-node lab from the offline
-# bundles, idempotence, then the Kubernetes and Hadoop checks. Part of make test.
+# bundles, idempotence, then the Kubernetes, Hadoop and services checks. Part of make test.
 test-stack: setup docker
 	@start=$$(date +%s); molecule test -s stack; rc=$$?; \
 	  echo "=== molecule/stack: rc=$$rc in $$(( $$(date +%s) - start )) s"; exit $$rc
