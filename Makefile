@@ -13,7 +13,7 @@ LAB_INVENTORY ?= inventories/docker-lab
 LAB_OUT ?= .lab/docker-lab
 ROLE ?= preflight
 
-.PHONY: help setup bundles lint unit services-test lab-tests molecule test test-role test-hadoop test-kubernetes test-stack lab lab-down bench build clean docker
+.PHONY: help setup bundles lint unit services-test lab-tests molecule test test-role test-hadoop test-kubernetes test-stack lab lab-down bench bench-lab build clean docker
 
 help:
 	@echo "make setup      create $(VENV) with every pinned dependency"
@@ -24,7 +24,8 @@ help:
 	@echo "make test-stack  the whole-stack scenario (part of make test)"
 	@echo "make test-hadoop / make test-kubernetes   the single-layer multi-node scenarios"
 	@echo "make bundles    the offline bundles (Hadoop, NVIDIA toolkit, Kubernetes, service images), cached per machine"
-	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts)"
+	@echo "make bench      check/render benchmarks (10, 100, 1000 hosts), then make bench-lab"
+	@echo "make bench-lab  the 3-node lab: cold deploy, no-op re-run, tasks per host, floor and ratio"
 
 $(BIN)/paictl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -110,8 +111,14 @@ lab: setup docker bundles
 lab-down: setup
 	$(BIN)/paictl lab down -i $(LAB_OUT)
 
+# check/render on generated inventories, then the 3-node lab: cold deploy, no-op
+# re-run, tasks per host, the floor of as many stat tasks, and the ratio.
 bench: setup
 	$(BIN)/python bench/bench_paictl.py
+	$(MAKE) bench-lab
+
+bench-lab: setup docker bundles
+	$(BIN)/python bench/bench_lab.py
 
 build: setup
 	mkdir -p .cache/dist
