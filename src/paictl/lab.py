@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from paictl import inventory, runner
+from paictl import inventory, project, runner
 from paictl.errors import PaictlError
 
 SECRET_VARS = ("ansible_password", "ansible_ssh_pass", "ansible_become_password", "ansible_become_pass",
@@ -68,7 +68,7 @@ def lab_sources(root: Path, driver_branch: str) -> dict:
         "kubernetes_artifacts_source": "bundle",
         "kubernetes_bundle_dir": "%s/kubernetes-{{ kubernetes_version }}" % bundles,
         "services_image_source": "bundle",
-        "services_bundle_dir": "%s/services-{{ services_image_tag | default('0.1.0') }}" % bundles,
+        "services_bundle_dir": "%s/services-{{ services_image_tag }}" % bundles,
         "nvidia_driver_branch": driver_branch,
     }
 
@@ -213,7 +213,12 @@ def entrance(inv) -> dict:
     if not masters:
         raise PaictlError("%s: no pai_master host, so no pylon" % inv.path)
     master = masters[0]
-    address = inventory.plain(inv.raw_vars(master)).get("openpai_address") or master
+    project.init_ansible()
+    from ansible_collections.openpai.cluster.plugins.module_utils import profile
+    address, _ = profile.host_address(master, inventory.plain(inv.raw_vars(master)))
+    if address is None:
+        raise PaictlError("%s: host %s has no address (openpai_address); bring the lab up with `paictl lab up`"
+                          % (inv.path, master))
     cluster = inventory.plain(inv.cluster_vars())
     port = int(inventory.plain(inv.all_vars()).get("pylon_port") or 80)
     url = "http://%s%s/" % (address, "" if port == 80 else ":%d" % port)
@@ -221,11 +226,18 @@ def entrance(inv) -> dict:
             "password_file": str((inv.path if inv.path.is_dir() else inv.path.parent) / SECRETS_FILE)}
 
 
-def info(args, out):
-    inv = inventory.load(args)
-    if not inv.cluster_vars().get("openpai_lab_name"):
+def lab_of(inv, args) -> str:
+    """The lab name of a lab inventory (LAB_INV), or a PaictlError saying it is not one."""
+    lab = inv.cluster_vars().get("openpai_lab_name")
+    if not lab:
         raise PaictlError("%s is not a lab inventory (no openpai_lab_name); give the LAB_INV that "
                           "`paictl lab up` wrote" % args.inventory)
+    return lab
+
+
+def info(args, out):
+    inv = inventory.load(args)
+    lab_of(inv, args)
     where = entrance(inv)
     out.write("The platform: %s (pylon)\n  log in as %s; the password is openpai_admin_password in %s\n"
               "  admin UIs: %syarn/ %shdfs/ %sprometheus/ %salertmanager/\n"
@@ -236,10 +248,7 @@ def info(args, out):
 
 def down(args, out):
     inv = inventory.load(args)
-    lab = inv.cluster_vars().get("openpai_lab_name")
-    if not lab:
-        raise PaictlError("%s is not a lab inventory (no openpai_lab_name); give the LAB_INV that "
-                          "`paictl lab up` wrote" % args.inventory)
+    lab = lab_of(inv, args)
     status, rc, _ = runner.run_playbook("openpai.cluster.lab_down", None, out, extravars={"lab_name": lab})
     if status != "successful" or rc != 0:
         raise PaictlError("lab %r could not be removed (%s)" % (lab, status), exit_code=rc or 1)

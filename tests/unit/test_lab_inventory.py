@@ -48,7 +48,7 @@ def user_inventory():
 def test_lab_inventory_carries_the_lab_sources_and_keeps_user_settings(tmp_path, write_inventory):
     root = tmp_path / "machine-cache"
     doc, inv = write_lab_inventory(tmp_path, write_inventory, user_inventory(), root)
-    defaults = inventory.role_defaults("openpai", "hadoop", "kubernetes", "nvidia_container_toolkit")
+    defaults = inventory.role_defaults("openpai", "hadoop", "kubernetes", "nvidia_container_toolkit", "services")
     expected = {
         "hadoop_dist_source": "bundle", "hadoop_dist_sha512": "",
         "hadoop_dist_bundle_dir": "%s/bundles/hadoop-%s" % (root, defaults["hadoop_version"]),
@@ -59,7 +59,7 @@ def test_lab_inventory_carries_the_lab_sources_and_keeps_user_settings(tmp_path,
                                                % (root, defaults["nvidia_container_toolkit_version"]),
         "nvidia_driver_branch": "550",
         "services_image_source": "bundle",
-        "services_bundle_dir": "%s/bundles/services-%s" % (root, inventory.role_defaults("services")["services_image_tag"]),
+        "services_bundle_dir": "%s/bundles/services-%s" % (root, defaults["services_image_tag"]),
     }
     for host in inv.hosts:
         variables = dict(defaults)
