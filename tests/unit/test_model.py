@@ -111,6 +111,17 @@ def test_virtual_cluster_queues():
     assert props["yarn.scheduler.capacity.root.queues"] == "default,vc2"
     assert props["yarn.scheduler.capacity.root.default.capacity"] == "60"
     assert props["yarn.scheduler.capacity.root.vc2.maximum-capacity"] == "80"
+    # Without a submit ACL the queues are open (YARN's own default) ...
+    assert props["yarn.scheduler.capacity.root.default.acl_submit_applications"] == "*"
+    # ... the role gives the REST server's user and the admins' group; an entry's own ACL wins.
+    closed = model.virtual_cluster_queues({"default": {"capacity": 60},
+                                           "vc2": {"capacity": 40, "acl-submit-applications": "bob"}},
+                                          "pai hadoop")
+    assert closed["yarn.scheduler.capacity.root.default.acl_submit_applications"] == "pai hadoop"
+    assert closed["yarn.scheduler.capacity.root.vc2.acl_submit_applications"] == "bob"
+    # One YARN user runs every job: it may grow to the queue's maximum (rounded up).
+    assert props["yarn.scheduler.capacity.root.default.user-limit-factor"] == "1.67"
+    assert props["yarn.scheduler.capacity.root.vc2.user-limit-factor"] == "2"
     assert model.virtual_cluster_problems({"a": {"capacity": 33.3}, "b": {"capacity": 66.7}}) == []
     assert "sum to 90" in model.virtual_cluster_problems({"a": {"capacity": 50}, "b": {"capacity": 40}})[0]
 

@@ -72,7 +72,8 @@ GROUP[yarn]="hadoop-yarn-api hadoop-yarn-common hadoop-yarn-client
   hadoop-yarn-server-common hadoop-yarn-server-resourcemanager
   hadoop-yarn-server-nodemanager hadoop-yarn-server-web-proxy
   hadoop-yarn-server-applicationhistoryservice
-  hadoop-yarn-applications-distributedshell"
+  hadoop-yarn-applications-distributedshell
+  hadoop-yarn-services-core hadoop-yarn-services-api"
 GROUP[mapreduce]="hadoop-mapreduce-client-core hadoop-mapreduce-client-common
   hadoop-mapreduce-client-app hadoop-mapreduce-client-jobclient
   hadoop-mapreduce-client-shuffle hadoop-mapreduce-client-hs

@@ -125,8 +125,8 @@ def host_checks(facts, skus, name, options=None):
     return hostcheck.host_checks(dict(facts), machine_sku(skus, name), dict(options or {}))
 
 
-def virtual_cluster_queues(vcs):
-    return model.virtual_cluster_queues(vcs)
+def virtual_cluster_queues(vcs, submit_acl="*"):
+    return model.virtual_cluster_queues(vcs, submit_acl)
 
 
 def merge_properties(base, *overlays):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 MIB = 1 << 20
 
@@ -351,18 +351,28 @@ def _fmt(number):
     return ("%f" % number).rstrip("0").rstrip(".")
 
 
-def virtual_cluster_queues(vcs):
-    """CapacityScheduler properties for the virtual clusters (queues under root)."""
+def virtual_cluster_queues(vcs, submit_acl="*"):
+    """CapacityScheduler properties for the virtual clusters (queues under root).
+
+    A queue accepts applications from its ``acl-submit-applications`` entry, else from
+    ``submit_acl`` (YARN's "users groups" syntax; root accepts nobody, so a leaf's ACL decides).
+    """
     vcs = vcs or {"default": {"capacity": 100}}
     names = sorted(vcs)
     props = {"yarn.scheduler.capacity.root.queues": ",".join(names)}
     for name in names:
         spec = vcs[name]
         prefix = "yarn.scheduler.capacity.root.%s." % name
-        props[prefix + "capacity"] = _fmt(Decimal(str(spec["capacity"])))
-        props[prefix + "maximum-capacity"] = _fmt(Decimal(str(spec.get("max-capacity", 100))))
+        capacity = Decimal(str(spec["capacity"]))
+        maximum = Decimal(str(spec.get("max-capacity", 100)))
+        props[prefix + "capacity"] = _fmt(capacity)
+        props[prefix + "maximum-capacity"] = _fmt(maximum)
         props[prefix + "state"] = "RUNNING"
-        props[prefix + "acl_submit_applications"] = str(spec.get("acl-submit-applications", "*"))
+        props[prefix + "acl_submit_applications"] = str(spec.get("acl-submit-applications", submit_acl))
+        # Every job reaches YARN as the REST server's one user: let that user grow to the
+        # queue's maximum, not only to its capacity (YARN's user-limit-factor 1).
+        props[prefix + "user-limit-factor"] = _fmt(
+            (maximum / capacity).quantize(Decimal("0.01"), rounding=ROUND_CEILING) if capacity > 0 else Decimal(1))
     return props
 
 
