@@ -41,6 +41,10 @@ def cache_root(env=None) -> Path:
     return Path(base) / "openpai-ansible"
 
 
+# The job image every lab worker has (a contract: jobs name it without a registry).
+LAB_JOB_IMAGE = "openpai/lab-job:1"
+
+
 def fixture_driver_branch() -> str:
     """The driver branch the lab's nvidia-smi fixture answers with (role lab's
     lab_gpu_driver_version, e.g. 550.54.15 -> "550")."""
@@ -70,6 +74,9 @@ def lab_sources(root: Path, driver_branch: str) -> dict:
         "services_image_source": "bundle",
         "services_bundle_dir": "%s/services-{{ services_image_tag }}" % bundles,
         "nvidia_driver_branch": driver_branch,
+        # the lab's job image (tools/services/build-images.sh), loaded on every worker
+        "job_runtime_images": [{"name": LAB_JOB_IMAGE,
+                                "file": "%s/lab-job-1/openpai_lab-job_1.tar" % bundles}],
     }
 
 

@@ -92,16 +92,17 @@ def test_heap_from_variables(units):
     assert "-Xmx1024m" in exec_start(units["pai-master"]["hadoop-resourcemanager.service"])
 
 
-def test_docker_lab_skus_leave_room_for_a_gpu_app():
-    """inventories/docker-lab (and molecule/hadoop, same SKUs): the GPU worker's NodeManager fits a
-    DistributedShell app (AM and one container, each rounded up to the 1024 MB minimum allocation)."""
+def test_docker_lab_skus_leave_room_for_two_jobs():
+    """inventories/docker-lab (and the molecule scenarios, same SKUs): YARN fits two jobs at once, each an
+    application master and a GPU and a CPU task (every container rounded up to the 1024 MB minimum allocation)."""
     import yaml
     from ansible_collections.openpai.cluster.plugins.module_utils import model
     skus = yaml.safe_load((ROOT / "inventories/docker-lab/group_vars/all/main.yml").read_text())["openpai_machine_skus"]
     gpu = model.nodemanager_resources(model.resolve_sku("lab-gpu", skus["lab-gpu"]))
     cpu = model.nodemanager_resources(model.resolve_sku("lab-cpu", skus["lab-cpu"]))
-    assert (gpu["memory_mb"], gpu["vcores"], gpu["gpus"]) == (6144, 3, 4)
-    assert (cpu["memory_mb"], cpu["vcores"], cpu["gpus"]) == (4096, 1, 0)
-    assert gpu["memory_mb"] >= 2 * 1024 and gpu["vcores"] >= 2
-    scenario = yaml.safe_load((ROOT / "molecule/hadoop/molecule.yml").read_text())
-    assert scenario["provisioner"]["inventory"]["group_vars"]["all"]["openpai_machine_skus"] == skus
+    assert (gpu["memory_mb"], gpu["vcores"], gpu["gpus"]) == (6144, 7, 4)
+    assert (cpu["memory_mb"], cpu["vcores"], cpu["gpus"]) == (4096, 3, 0)
+    assert gpu["memory_mb"] + cpu["memory_mb"] >= 2 * 3 * 1024 and gpu["vcores"] + cpu["vcores"] >= 2 * 3
+    for name in ("hadoop", "kubernetes", "stack"):
+        scenario = yaml.safe_load((ROOT / f"molecule/{name}/molecule.yml").read_text())
+        assert scenario["provisioner"]["inventory"]["group_vars"]["all"]["openpai_machine_skus"] == skus, name

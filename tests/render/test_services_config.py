@@ -23,7 +23,8 @@ AMTOOL = shutil.which("amtool")
 def render(name, **overrides):
     from ansible.template import Templar, trust_as_template
 
-    variables = dict(inventory.role_defaults("services"))
+    variables = dict(inventory.role_defaults("openpai"))   # the services role depends on openpai
+    variables.update(inventory.role_defaults("services"))
     variables.update({"services_master_address": "10.10.0.1"})
     variables.update(overrides)
     return Templar(loader=None, variables=variables).template(trust_as_template((TEMPLATES / name).read_text()))
@@ -67,6 +68,10 @@ def test_the_rest_server_accepts_its_settings_file(tmp_path):
     assert loaded.admin_username == "root"
     assert loaded.yarn_rm_url == "http://10.10.0.1:18088"
     assert loaded.port == 9186
+    # Jobs go to YARN as the user whose HDFS home role hadoop_hdfs makes, through the
+    # launcher role job_runtime installs.
+    assert loaded.yarn_user == "pai"
+    assert loaded.launcher_command == "/opt/openpai/launcher/pai-launch"
     assert "password" not in conf.read_text() and "secret" not in conf.read_text()
 
 

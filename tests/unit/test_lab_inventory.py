@@ -60,6 +60,9 @@ def test_lab_inventory_carries_the_lab_sources_and_keeps_user_settings(tmp_path,
         "nvidia_driver_branch": "550",
         "services_image_source": "bundle",
         "services_bundle_dir": "%s/bundles/services-%s" % (root, defaults["services_image_tag"]),
+        # every worker gets the lab's job image from the services build
+        "job_runtime_images": [{"name": "openpai/lab-job:1",
+                                "file": "%s/bundles/lab-job-1/openpai_lab-job_1.tar" % root}],
     }
     for host in inv.hosts:
         variables = dict(defaults)

@@ -19,6 +19,8 @@
 # Each image carries the label io.openpai.inputs=<sha256 of its build context>;
 # an image whose label matches is not rebuilt, a tarball whose image ID matches
 # is not re-saved.
+# The bundle also holds the lab's job image openpai/lab-job:1 (openpai_lab-job_1.tar),
+# loaded into Docker on the workers by role job_runtime.
 # Output: the per-machine cache (tools/lib/cache.sh) when present,
 # <cache>/services/<TAG>-<key>/ published as <cache>/bundles/services-<TAG>;
 # else $CACHE/services/<TAG> (default .cache in the clone). Tarball names as the
@@ -33,6 +35,7 @@ BASE_IMAGE=${BASE_IMAGE:-openpai-lab/debian12:latest}
 PYTHON=${PYTHON:-python3}
 NICE=${NICE:-nice -n 10}
 SERVICES=(pylon prometheus node-exporter alertmanager gpu-exporter rest-server)
+LAB_JOB_IMAGE=docker.io/openpai/lab-job:1   # the lab's job image (a contract: openpai/lab-job:1)
 export DOCKER_BUILDKIT=0   # the legacy builder works offline FROM a local image
 
 log() { printf '== %s\n' "$*"; }
@@ -61,9 +64,10 @@ fi
 CTX=$OUT.contexts
 mkdir -p "$OUT" "$CTX"
 
-# build SERVICE DIR: DIR holds a Dockerfile and its files.
+# build SERVICE DIR [IMAGE]: DIR holds a Dockerfile and its files; IMAGE
+# defaults to the service's $REGISTRY/openpai/SERVICE:$TAG.
 build() {
-  local tag=$REGISTRY/openpai/$1:$TAG dir=$2 sum have s=$SECONDS
+  local tag=${3:-$REGISTRY/openpai/$1:$TAG} dir=$2 sum have s=$SECONDS
   sum=$(cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
   have=$(docker image inspect -f '{{index .Config.Labels "io.openpai.inputs"}}' "$tag" 2>/dev/null || true)
   if [ "$have" = "$sum" ]; then log "$tag: up to date"; return; fi
@@ -153,11 +157,24 @@ ENTRYPOINT ["/opt/openpai/rest-server/venv/bin/pai-rest-server"]
 EOF
 build rest-server "$d"
 
+# lab-job: the lab's job image (Debian 12 with bash, coreutils, python3), what a
+# job's dockerimage prerequisite names in a lab without a registry. Not a service:
+# role job_runtime loads it into Docker on the workers (job_runtime_images).
+d=$(context lab-job)
+cat > "$d/Dockerfile" <<EOF
+# base: $BASE_IMAGE $base_id
+FROM $BASE_IMAGE
+LABEL io.openpai.image=lab-job
+CMD ["bash"]
+EOF
+build lab-job "$d" "$LAB_JOB_IMAGE"
+
 # --- tarballs + SHA256SUMS ----------------------------------------------------
 files=()
-for svc in "${SERVICES[@]}"; do
+for svc in "${SERVICES[@]}" lab-job; do
   tag=$REGISTRY/openpai/$svc:$TAG
   name=openpai_${svc}_$TAG.tar
+  if [ "$svc" = lab-job ]; then tag=$LAB_JOB_IMAGE name=openpai_lab-job_${LAB_JOB_IMAGE##*:}.tar; fi
   tar=$OUT/$name id=$(docker image inspect -f '{{.Id}}' "$tag")
   if [ ! -f "$tar" ] || [ "$(cat "$CTX/$name.id" 2>/dev/null)" != "$id" ]; then
     docker save -o "$tar.tmp" "$tag" && mv "$tar.tmp" "$tar" && echo "$id" > "$CTX/$name.id"
@@ -166,5 +183,9 @@ for svc in "${SERVICES[@]}"; do
   files+=("$name")
 done
 (cd "$OUT" && sha256sum "${files[@]}" > SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
-if declare -F cache_publish >/dev/null; then cache_publish "services-$TAG" "$OUT"; fi
+if declare -F cache_publish >/dev/null; then
+  cache_publish "services-$TAG" "$OUT"
+  # the lab's job image is found by its own tag (bundles/lab-job-1/openpai_lab-job_1.tar)
+  cache_publish "lab-job-${LAB_JOB_IMAGE##*:}" "$OUT"
+fi
 log "bundle: $OUT (services_bundle_dir; $((SECONDS - t0)) s)"
