@@ -53,6 +53,8 @@ class FakeResourceManager:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
         self.next_app = 1
         self.reject_next: str | None = None
+        # the RM creates the next service but its answer never arrives (a slow submission)
+        self.time_out_next_create = False
         self.queues = [  # name, capacity (of root), max, gpu used
             ("default", 70.0, 100.0), ("research", 30.0, 50.0)]
         self.nodes = [
@@ -107,7 +109,11 @@ class FakeResourceManager:
             self.requests.append((request.method, request.url.path, params, body))
             if "user.name" not in params:  # simple auth with anonymous access off (the lab's setting)
                 return httpx.Response(401, text="Authentication required")
-            return self._route(request.method, request.url.path, params, body)
+            answer = self._route(request.method, request.url.path, params, body)
+            if self.time_out_next_create and request.method == "POST":
+                self.time_out_next_create = False
+                raise httpx.ReadTimeout("timed out", request=request)
+            return answer
 
     def _route(self, method: str, path: str, params: dict[str, str], body: Any) -> httpx.Response:
         if method == "GET" and path == "/ws/v1/cluster/scheduler":

@@ -384,6 +384,20 @@ def test_submit_vc_and_fit_errors(client, admin_headers, fake_rm):
     assert client.get("/api/v2/jobs/admin~x", headers=admin_headers).status_code == 404
 
 
+def test_a_submission_whose_answer_is_lost_keeps_the_job_yarn_has(client, admin_headers, fake_rm):
+    # The RM created the service, but its answer timed out: the job stands and runs to its end.
+    fake_rm.time_out_next_create = True
+    assert submit(client, admin_headers, job_yaml("slow")).status_code == 202
+    assert len(fake_rm.services) == 1
+    assert poll(client, admin_headers, "admin~slow")["jobStatus"]["state"] == "SUCCEEDED"
+    # The RM down before it took anything: 503, and no record left behind.
+    fake_rm.down = True
+    assert_error(submit(client, admin_headers, job_yaml("never")), 503, "YarnUnavailableError")
+    fake_rm.down = False
+    assert client.get("/api/v2/jobs/admin~never", headers=admin_headers).status_code == 404
+    assert len(fake_rm.services) == 1
+
+
 def test_failed_job_and_completion_policy(client, admin_headers, fake_rm):
     body = job_yaml("fails", commands="['echo start', 'exit 1']", instances=2)
     assert submit(client, admin_headers, body).status_code == 202

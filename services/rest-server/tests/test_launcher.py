@@ -143,3 +143,25 @@ def test_launch_refuses_without_commands(tmp_path):
     del env["PAI_TASK_COMMANDS_B64"]
     result = subprocess.run(["bash", str(LAUNCH)], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "PAI_TASK_COMMANDS_B64" in result.stderr
+
+
+def test_launch_env_mode_gives_the_variables_under_plain_runc(tmp_path):
+    # A lab without GPU hardware: the variables only, and runc even where NVIDIA's runtime is Docker's default
+    # (its hook would look for a driver that is not there).
+    fake = tmp_path / "docker"
+    log = tmp_path / "docker.log"
+    fake.write_text(f'#!/bin/bash\necho "$*" >> {log}\n'
+                    'if [ "$1" = run ]; then for a in "$@"; do case $prev in --env-file) cp "$a" '
+                    f'{tmp_path}/env.copy;; esac; prev=$a; done; exit 0; fi\nexit 0\n')
+    fake.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = task_env(tmp_path, "true", PAI_DOCKER=str(fake), PAI_GPU_COUNT="1", PAI_LAUNCH_GPU_MODE="env",
+                   PAI_NODE_GPUS="0,1,2,3")
+    result = subprocess.run(["bash", str(LAUNCH)], cwd=work, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    run = next(c for c in log.read_text().splitlines() if c.startswith("run "))
+    assert "--runtime runc" in run and "--gpus" not in run
+    envfile = (tmp_path / "env.copy").read_text()
+    assert "NVIDIA_VISIBLE_DEVICES=0\n" in envfile and "CUDA_VISIBLE_DEVICES=0\n" in envfile
+

@@ -258,7 +258,8 @@ class Platform:
 def create_app(settings: Settings, backend: YarnBackend | None = None, hasher: PasswordHasher | None = None) -> FastAPI:
     """The ASGI app; ``backend`` defaults to the ResourceManager of ``settings``."""
     own_backend = backend is None
-    backend = backend or ResourceManagerClient(settings.yarn_rm_url, settings.yarn_user, settings.yarn_timeout_s)
+    backend = backend or ResourceManagerClient(settings.yarn_rm_url, settings.yarn_user, settings.yarn_timeout_s,
+                                               submit_timeout_s=settings.yarn_submit_timeout_s)
     platform = Platform(settings, backend, hasher)
 
     @asynccontextmanager

@@ -102,6 +102,11 @@ class JobService:
         try:
             app_id = self._submit_attempt(record, job)
         except YarnError as exc:
+            if not isinstance(exc, YarnRejected) and self._service_exists(record.service_name):
+                # The RM took the job but its answer did not arrive: keep the record, reconciling follows it.
+                log.warning("job %s: %s; YARN has service %s, so the job stands", record.full_name, exc,
+                            record.service_name)
+                return record
             with self.sessions.begin() as s:
                 s.execute(delete(Job).where(Job.id == record.id))
             if isinstance(exc, YarnRejected):
@@ -113,6 +118,13 @@ class JobService:
             record = row
         log.info("job %s submitted as YARN service %s (%s)", record.full_name, record.service_name, app_id)
         return record
+
+    def _service_exists(self, name: str) -> bool:
+        """Whether YARN knows service ``name`` (False when it cannot be asked either)."""
+        try:
+            return self.backend.service(name) is not None
+        except YarnError:
+            return False
 
     def _submit_attempt(self, record: Job, job: JobProtocol) -> str | None:
         """POST the service of one attempt; the application id if YARN says it."""

@@ -35,6 +35,7 @@ class Settings:
     yarn_rm_url: str = "http://localhost:8088"
     yarn_user: str = "pai"
     yarn_timeout_s: float = 15.0
+    yarn_submit_timeout_s: float = 120.0
     nm_webapp_port: int = 8042
     launcher_command: str = "/opt/openpai/launcher/pai-launch"
     registry_domain: str = ""
@@ -51,7 +52,7 @@ class Settings:
 
 
 _INT_FIELDS = {"port", "nm_webapp_port", "max_token_expiration_s"}
-_FLOAT_FIELDS = {"yarn_timeout_s", "poll_interval_s"}
+_FLOAT_FIELDS = {"yarn_timeout_s", "yarn_submit_timeout_s", "poll_interval_s"}
 _FILE_SECRETS = {"admin_password", "token_secret"}
 
 

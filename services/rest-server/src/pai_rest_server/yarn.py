@@ -229,8 +229,9 @@ class ResourceManagerClient:
     """YarnBackend over the RM's REST API and its Services API (``/app/v1``), as ``user.name=<yarn_user>``."""
 
     def __init__(self, base_url: str, yarn_user: str, timeout_s: float = 15.0,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, submit_timeout_s: float = 120.0):
         self.yarn_user = yarn_user
+        self.submit_timeout_s = max(submit_timeout_s, timeout_s)
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
                                  headers={"Accept": "application/json"})
 
@@ -238,10 +239,11 @@ class ResourceManagerClient:
         """Close the HTTP connections."""
         self.http.close()
 
-    def _call(self, method: str, path: str, json_body: Any = None) -> httpx.Response:
+    def _call(self, method: str, path: str, json_body: Any = None, timeout_s: float | None = None) -> httpx.Response:
         """One request with ``user.name``; transport failures become YarnError."""
+        extra: dict[str, Any] = {} if timeout_s is None else {"timeout": timeout_s}
         try:
-            return self.http.request(method, path, params={"user.name": self.yarn_user}, json=json_body)
+            return self.http.request(method, path, params={"user.name": self.yarn_user}, json=json_body, **extra)
         except httpx.HTTPError as exc:
             raise YarnError(f"ResourceManager {method} {path}: {type(exc).__name__}: {exc}") from None
 
@@ -266,7 +268,8 @@ class ResourceManagerClient:
         return parse_nodes(self._json("GET", "/ws/v1/cluster/nodes") or {})
 
     def submit_service(self, spec: dict[str, Any]) -> str | None:
-        resp = self._call("POST", "/app/v1/services", spec)
+        # The RM writes the spec (and, without a dependency tarball, every jar) to HDFS before it answers.
+        resp = self._call("POST", "/app/v1/services", spec, timeout_s=self.submit_timeout_s)
         if 400 <= resp.status_code < 500:
             raise YarnRejected(_diagnostics(resp))
         if resp.status_code >= 300:
