@@ -33,7 +33,7 @@ def resource(memory: int, vcores: int, gpu: int) -> dict[str, Any]:
 @dataclass
 class FakeService:
     spec: dict[str, Any]
-    app_id: str
+    app_id: str | None  # None between persisting the spec and submitting the application
     user: str
     step: int = 0
     app_state: str = "ACCEPTED"
@@ -55,6 +55,12 @@ class FakeResourceManager:
         self.reject_next: str | None = None
         # the RM creates the next service but its answer never arrives (a slow submission)
         self.time_out_next_create = False
+        # the next create persists the spec, then waits (without holding the RM) until this is set before it
+        # submits the application, as ServiceClient.actionCreate does: ``create_held`` says it is waiting
+        self.hold_next_create: threading.Event | None = None
+        self.create_held = threading.Event()
+        # the next create persists the spec and then fails (HTTP 500) before it submits an application
+        self.persist_then_fail_next_create = False
         self.queues = [  # name, capacity (of root), max, gpu used
             ("default", 70.0, 100.0), ("research", 30.0, 50.0)]
         self.nodes = [
@@ -105,6 +111,8 @@ class FakeResourceManager:
             raise httpx.ConnectError("connection refused", request=request)
         body = json.loads(request.content) if request.content else None
         params = dict(request.url.params)
+        if self.hold_next_create is not None and request.method == "POST" and "user.name" in params:
+            return self._held_create(body, params["user.name"])
         with self.lock:
             self.requests.append((request.method, request.url.path, params, body))
             if "user.name" not in params:  # simple auth with anonymous access off (the lab's setting)
@@ -180,11 +188,31 @@ class FakeResourceManager:
             return self._json(400, {"diagnostics": f"Service name {name} is already taken."})
         if spec.get("queue") not in [q[0] for q in self.queues]:
             return self._json(400, {"diagnostics": f"Queue {spec.get('queue')} does not exist"})
+        if self.persist_then_fail_next_create:
+            self.persist_then_fail_next_create = False
+            self.services[name] = FakeService(spec=spec, app_id=None, user=user)
+            return self._json(500, {"diagnostics": "Failed to create service: the RM went away"})
         app_id = self._new_app()
         self.services[name] = FakeService(spec=spec, app_id=app_id, user=user, apps=[app_id])
         self.apps[app_id] = name
         return self._json(202, {"uri": f"/app/v1/services/{name}",
                                 "diagnostics": f"Application ID: {app_id}", "state": "ACCEPTED"})
+
+    def _held_create(self, spec: dict[str, Any], user: str) -> httpx.Response:
+        hold, self.hold_next_create = self.hold_next_create, None
+        name = spec.get("name", "")
+        with self.lock:
+            self.requests.append(("POST", "/app/v1/services", {"user.name": user}, spec))
+            self.services[name] = FakeService(spec=spec, app_id=None, user=user)
+        self.create_held.set()
+        assert hold is not None and hold.wait(10), "the test never let the held create go on"
+        with self.lock:
+            svc = self.services[name]
+            svc.app_id = self._new_app()
+            svc.apps.append(svc.app_id)
+            self.apps[svc.app_id] = name
+        return self._json(202, {"uri": f"/app/v1/services/{name}",
+                                "diagnostics": f"Application ID: {svc.app_id}", "state": "ACCEPTED"})
 
     def _new_app(self) -> str:
         app_id = f"application_{CLUSTER_TS}_{self.next_app:04d}"
@@ -217,6 +245,8 @@ class FakeResourceManager:
         svc = self.services.get(name)
         if svc is None:
             return self._json(404, {"diagnostics": f"Service {name} not found", "code": 404})
+        if svc.app_id is None:  # spec persisted, no application yet: ServiceClient.getStatus says STOPPED, no id
+            return self._json(200, {"name": name, "state": "STOPPED"})
         self.advance(svc)
         if not self._running(svc):
             return self._json(200, {"name": name, "state": "STOPPED", "id": svc.app_id,

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import threading
 import time
 
 import jwt
 import pytest
 import yaml
+
+from pai_rest_server import jobs as jobs_module
 
 from conftest import ADMIN, EXAMPLE_JOB, bearer, create_user, job_yaml, login
 
@@ -396,6 +399,42 @@ def test_a_submission_whose_answer_is_lost_keeps_the_job_yarn_has(client, admin_
     fake_rm.down = False
     assert client.get("/api/v2/jobs/admin~never", headers=admin_headers).status_code == 404
     assert len(fake_rm.services) == 1
+
+
+def test_the_background_poll_waits_for_a_submission_in_flight(make_client, fake_rm):
+    # The RM persists the spec before it submits the application; the poll reading the service in between (it
+    # says STOPPED, without an id) must not end the job.
+    client = make_client(poll_interval_s=0.01)
+    headers = bearer(login(client)["token"])
+    fake_rm.hold_next_create = threading.Event()
+    hold = fake_rm.hold_next_create
+    answers: list = []
+    submitting = threading.Thread(target=lambda: answers.append(submit(client, headers, job_yaml("racy"))))
+    submitting.start()
+    assert fake_rm.create_held.wait(5)
+    reads_before = sum(1 for r in fake_rm.requests if r[0] == "GET" and r[1].startswith("/app/v1/services/"))
+    time.sleep(0.3)  # some thirty rounds of the poll
+    hold.set()
+    submitting.join(10)
+    assert answers and answers[0].status_code == 202, answers
+    done = poll(client, headers, "admin~racy")
+    assert done["jobStatus"]["state"] == "SUCCEEDED", done["jobStatus"]
+    assert done["jobStatus"]["appId"] == next(iter(fake_rm.services.values())).app_id
+    # nothing asked YARN about the job while its submission was in flight
+    assert reads_before == 0
+
+
+def test_a_spec_yarn_never_started_ends_as_lost(client, admin_headers, fake_rm, monkeypatch):
+    # The RM wrote the spec, then failed before it submitted an application (it answers 500): the job waits
+    # for it, and is lost once that has taken too long.
+    fake_rm.persist_then_fail_next_create = True
+    assert submit(client, admin_headers, job_yaml("orphan")).status_code == 202
+    waiting = client.get("/api/v2/jobs/admin~orphan", headers=admin_headers).json()["jobStatus"]
+    assert (waiting["state"], waiting["subState"], waiting["appId"]) == ("WAITING", "SERVICE_UNSUBMITTED", None)
+    monkeypatch.setattr(jobs_module, "LOST_AFTER_MS", 0)
+    lost = client.get("/api/v2/jobs/admin~orphan", headers=admin_headers).json()["jobStatus"]
+    assert (lost["state"], lost["subState"]) == ("FAILED", "YARN_LOST")
+    assert "never started" in lost["appExitDiagnostics"]
 
 
 def test_failed_job_and_completion_policy(client, admin_headers, fake_rm):

@@ -78,6 +78,9 @@ def _app(state, final):
     (None, _app("KILLED", "KILLED"), True, "STOPPED"),
     (None, _app("KILLED", "KILLED"), False, "FAILED"),
     (ServiceReport("SUCCEEDED", "a"), None, False, "SUCCEEDED"),
+    # the spec persisted, its application not submitted yet (ServiceClient reports STOPPED without an id)
+    (ServiceReport("STOPPED", None), None, False, "WAITING"),
+    (ServiceReport("STOPPED", None), None, True, "STOPPING"),
 ])
 def test_job_state_mapping(service, app, stop, expected):
     assert job_state(service, app, stop)[0] == expected

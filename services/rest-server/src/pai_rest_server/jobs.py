@@ -52,7 +52,9 @@ class JobService:
         self.sessions = sessions
         self.backend = backend
         self.settings = settings
-        self._locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+        # one lock per job (by its service name, known before the record is): a refresh waits for a submission,
+        # a stop or another refresh of the same job
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # --- submit ---------------------------------------------------------------------------------------------
 
@@ -85,12 +87,20 @@ class JobService:
             if problems:
                 raise invalid(problems)
         submitted = now_ms()
+        name = service_name(caller.username, job.name, submitted)
+        with self._locks[name]:
+            # Held until the application id is recorded: the RM persists the spec before it submits the
+            # application, and a refresh in between would read that as a stopped service.
+            return self._record_and_submit(caller, raw, job, vc, submitted, name)
+
+    def _record_and_submit(self, caller: Caller, raw: dict[str, Any], job: JobProtocol, vc: str, submitted: int,
+                           name: str) -> Job:
         gpus, tasks, roles = job.totals()
         stored = masked(raw)
         record = Job(
             username=caller.username, name=job.name, virtual_cluster=vc,
             config_yaml=yaml.safe_dump(stored, sort_keys=False, allow_unicode=True), protocol=stored,
-            service_name=service_name(caller.username, job.name, submitted),
+            service_name=name,
             components=component_names(list(job.taskRoles)), state="WAITING", sub_state="SUBMITTED",
             execution_type="START", retries=0, job_retry_count=job.jobRetryCount, submission_ms=submitted,
             total_gpu=gpus, total_tasks=tasks, total_task_roles=roles, tasks={}, tags=[])
@@ -188,11 +198,12 @@ class JobService:
         """Bring a non-terminal record up to date with YARN; on YARN errors the record stays as it was."""
         if job.state in TERMINAL_STATES:
             return job
-        with self._locks[job.id]:
+        with self._locks[job.service_name]:
             with self.sessions() as s:
-                job = s.get(Job, job.id) or job
-            if job.state in TERMINAL_STATES:
-                return job
+                current = s.get(Job, job.id)
+            if current is None or current.state in TERMINAL_STATES:
+                return current or job  # gone (its submission failed) or finished meanwhile
+            job = current
             try:
                 return self._refresh_locked(job)
             except YarnError as exc:
@@ -211,6 +222,11 @@ class JobService:
             if app_id is not None or now_ms() - job.submission_ms > LOST_AFTER_MS:
                 state, sub = ("STOPPED" if stop else "FAILED"), "YARN_LOST"
                 diagnostics = f"YARN has no record of service {job.service_name} ({app_id or 'no application id'})."
+        elif app is None and app_id is None and sub == "SERVICE_UNSUBMITTED":
+            if now_ms() - job.submission_ms > LOST_AFTER_MS:
+                state, sub = ("STOPPED" if stop else "FAILED"), "YARN_LOST"
+                diagnostics = (f"YARN kept the spec of service {job.service_name} but never started an "
+                               "application for it.")
         elif state in ("RUNNING", "WAITING") and service is not None:
             decided = self._completion(job, tasks)
             if decided is not None:
@@ -349,7 +365,7 @@ class JobService:
             return job
         if job.state in TERMINAL_STATES:
             return job
-        with self._locks[job.id]:
+        with self._locks[job.service_name]:
             with self.sessions.begin() as s:
                 row = s.get(Job, job.id)
                 row.execution_type = "STOP"

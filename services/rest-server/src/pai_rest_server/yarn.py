@@ -460,6 +460,10 @@ def job_state(service: ServiceReport | None, app: AppReport | None, stop_request
         if app.state == "FINISHED" and app.final_status == "SUCCEEDED":
             return "SUCCEEDED", sub
         return "FAILED", sub
+    if service is not None and service.app_id is None and app is None and service.state == "STOPPED":
+        # The spec is persisted but no application submitted yet (ServiceClient.actionCreate writes the spec
+        # first; getStatus then says STOPPED without an id): not an outcome.
+        return ("STOPPING" if stop_requested else "WAITING"), "SERVICE_UNSUBMITTED"
     if service is not None:
         sub = f"SERVICE_{service.state or 'UNKNOWN'}"
         if service.state == "SUCCEEDED":
