@@ -65,6 +65,10 @@ INVENTORY_CASES = [
      "host 'pai-worker2': SKU 'cpu-node' leaves 0 MB for YARN"),
     ("worker-vcores-too-small", lambda d: skus(d)["cpu-node"]["cpu"].update(vcore=1),
      "host 'pai-worker2': SKU 'cpu-node' leaves 0 vcores for YARN"),
+    ("admin-network-word", lambda d: d["all"]["vars"].update(openpai_admin_networks=["192.0.2.0/24", "laptop"]),
+     "field 'openpai_admin_networks[1]': 'laptop' is not an IPv4 address or network"),
+    ("admin-networks-string", lambda d: d["all"]["vars"].update(openpai_admin_networks="192.0.2.0/24"),
+     "field 'openpai_admin_networks': must be a list"),
     ("policy-not-number", lambda d: d["all"]["vars"].update(openpai_yarn_reserve_ratio="ten percent"),
      "openpai_yarn_reserve_ratio: expected a finite number, got 'ten percent'"),
 ]

@@ -78,7 +78,7 @@ def test_a_changed_hosts_pattern_changes_who_gets_the_files(write_inventory, tmp
     """The same code, a copy of the collection whose plays target other hosts."""
     copy = _project_copy(tmp_path)
     playbooks = copy / COLLECTION / "playbooks"
-    _set_hosts(playbooks / "hadoop.yml", "Hadoop HDFS and YARN", "pai_worker")
+    _set_hosts(playbooks / "hadoop.yml", "Hadoop firewall, HDFS and YARN", "pai_worker")
     _set_hosts(playbooks / "kubernetes.yml", "Kubernetes workers join", "kube_node[0]")
     inv_dir = write_inventory()
     out = tmp_path / "out"

@@ -186,3 +186,16 @@ def test_further_control_plane_hosts_are_a_warning():
     warnings = model.inventory_warnings(dict(GROUPS, kube_control_plane=["m", "c2", "c3"]))
     assert warnings == ["group 'kube_control_plane': 3 hosts; m runs the Kubernetes control plane, c2, c3 join as "
                         "workers until the control plane is highly available (not supported yet)"]
+
+
+def test_admin_networks_are_validated_before_any_host_is_touched():
+    hostvars = {h: {"openpai_machine_type": "s", "ansible_host": "10.0.0.%d" % i}
+                for i, h in enumerate(("m", "w", "d"), 1)}
+    assert model.inventory_problems(hostvars, GROUPS, dict(SKUS, openpai_admin_networks=["192.0.2.0/24"])) == []
+    assert model.inventory_problems(hostvars, GROUPS, dict(SKUS, openpai_admin_networks="192.0.2.0/24")) == [
+        "field 'openpai_admin_networks': must be a list of IPv4 addresses or networks (CIDR), got '192.0.2.0/24'"]
+    assert model.inventory_problems(hostvars, GROUPS, dict(SKUS, openpai_admin_networks=["192.0.2.1/24", "::1"])) == [
+        "field 'openpai_admin_networks[0]': '192.0.2.1/24' is not an IPv4 address or network in CIDR notation "
+        "(such as 192.0.2.10 or 192.0.2.0/24, no host bits set)",
+        "field 'openpai_admin_networks[1]': '::1' is not an IPv4 address or network in CIDR notation "
+        "(such as 192.0.2.10 or 192.0.2.0/24, no host bits set)"]

@@ -161,3 +161,33 @@ def test_the_hosts_own_group_names_give_the_same_roles_as_the_group_lists():
     by_lists = prof("m", {k: v for k, v in hv.items() if k != "group_names"})
     assert by_names["groups"] == by_lists["groups"] == ["kube_control_plane", "pai_master"]
     assert by_names["is_master"] and by_names["is_kube_control_plane"] and not by_names["is_worker"]
+
+
+# --------------------------------------------------------------------------- the Hadoop firewall's sources
+
+def test_trusted_sources_are_loopback_every_host_then_the_networks():
+    hostvars = {"m": {"ansible_host": "10.0.0.10"}, "g": {"ansible_host": "10.0.0.9"},
+                "c": {"ansible_host": "lab-c", "ansible_facts": {"default_ipv4": {"address": "172.18.0.4"}}}}
+    sources = profile.trusted_sources(hostvars, GROUPS, {"kubernetes_pod_subnet": ["10.244.0.0/16"],
+                                                         "openpai_admin_networks": ["192.0.2.7", "10.0.0.9"]})
+    # Addresses in numeric order (10.0.0.9 before 10.0.0.10), an admin address as its /32, no repeats.
+    assert sources == ["127.0.0.0/8", "10.0.0.9/32", "10.0.0.10/32", "172.18.0.4/32", "10.244.0.0/16",
+                       "192.0.2.7/32"]
+
+
+def test_trusted_sources_name_the_hosts_without_an_address():
+    hostvars = {"m": {"ansible_host": "10.0.0.1"}, "g": {"ansible_host": "lab-g"}, "c": {}}
+    with pytest.raises(model.ModelError, match=r"host\(s\) c, g is unknown"):
+        profile.trusted_sources(hostvars, GROUPS)
+
+
+def test_trusted_sources_name_each_bad_network_entry():
+    hostvars = {h: {"ansible_host": "10.0.0.%d" % i} for i, h in enumerate(("m", "g", "c"), 1)}
+    with pytest.raises(model.ModelError) as caught:
+        profile.trusted_sources(hostvars, GROUPS, {"openpai_admin_networks": ["10.1.0.0/16", "10.1.2.3/16", "lab",
+                                                                               7]})
+    message = str(caught.value)
+    assert "field 'openpai_admin_networks[1]': '10.1.2.3/16'" in message
+    assert "field 'openpai_admin_networks[2]': 'lab'" in message
+    assert "field 'openpai_admin_networks[3]': 7" in message
+    assert "[0]" not in message

@@ -13,7 +13,8 @@ description:
   - C(machine_sku) resolves one SKU of C(openpai_machine_skus) (v0.14 C(gpu) or v1.x C(computing-device)).
   - C(host_profile) is everything derived from the inventory about one host (address, SKU, groups, GPU host,
     NodeManager resources); C(cluster_profile) the cluster's (master, control plane, API server address);
-    C(cluster_addresses) every host's address (module_utils/profile.py).
+    C(cluster_addresses) every host's address (module_utils/profile.py); C(trusted_sources) the IPv4 sources
+    the Hadoop daemons' ports accept (loopback, every host, the pod network, the admins' networks).
   - C(expected_nodemanagers) and C(scheduler_maxima) compute every worker's NodeManager and the scheduler's
     maximum allocation from the SKUs.
   - C(inventory_problems) validates a whole inventory without facts and lists every problem.
@@ -87,6 +88,11 @@ def cluster_addresses(hostvars, groups):
     return profile.cluster_addresses(hostvars, groups)
 
 
+def trusted_sources(hostvars, groups, networks=None):
+    """Loopback, every cluster host's /32 and ``networks`` (variable -> CIDRs): the Hadoop firewall's sources."""
+    return profile.trusted_sources(hostvars, groups, networks)
+
+
 def expected_nodemanagers(hostvars, groups):
     """Each ``pai_worker``'s NodeManager resources from its SKU: ``hostvars | expected_nodemanagers(groups)``."""
     skus, policy = _cluster_inputs(hostvars, groups)
@@ -98,7 +104,8 @@ def scheduler_maxima(hostvars, groups):
     return model.scheduler_maxima(expected_nodemanagers(hostvars, groups).values())
 
 
-CLUSTER_KEYS = ("openpai_machine_skus", "openpai_virtual_clusters", "openpai_inventory_problems")
+CLUSTER_KEYS = ("openpai_machine_skus", "openpai_virtual_clusters", "openpai_inventory_problems",
+                model.ADMIN_NETWORKS_VAR)
 
 
 def inventory_problems(hostvars, groups, cluster_vars=None):
@@ -159,6 +166,7 @@ class FilterModule:
             "host_profile": host_profile,
             "cluster_profile": cluster_profile,
             "cluster_addresses": cluster_addresses,
+            "trusted_sources": trusted_sources,
             "expected_nodemanagers": expected_nodemanagers,
             "scheduler_maxima": scheduler_maxima,
             "inventory_problems": inventory_problems,

@@ -80,6 +80,10 @@ NETWORK_CONNECTIONS = {None, "", "ssh", "smart", "paramiko", "paramiko_ssh",
                        "ansible.builtin.ssh", "ansible.builtin.paramiko_ssh"}
 
 
+# Admin machines that may reach the Hadoop daemons' ports (role hadoop_firewall).
+ADMIN_NETWORKS_VAR = "openpai_admin_networks"
+
+
 class ModelError(ValueError):
     """A bad value in the user's input; the message names what is wrong."""
 
@@ -393,6 +397,27 @@ def valid_ipv4(value):
     return True
 
 
+def ipv4_networks(values, field):
+    """``(networks, problems)``: ``values``, a list of IPv4 addresses or networks
+    (CIDR), as canonical network strings (an address becomes its /32), and one
+    problem per entry that is not one, naming ``field[index]``. ``None`` is an
+    empty list."""
+    if values is None:
+        return [], []
+    if not isinstance(values, (list, tuple)):
+        return [], ["field %r: must be a list of IPv4 addresses or networks (CIDR), got %r" % (field, values)]
+    networks, problems = [], []
+    for index, value in enumerate(values):
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            networks.append(str(ipaddress.IPv4Network(value.strip(), strict=True)))
+        except ValueError:
+            problems.append("field '%s[%d]': %r is not an IPv4 address or network in CIDR notation "
+                            "(such as 192.0.2.10 or 192.0.2.0/24, no host bits set)" % (field, index, value))
+    return networks, problems
+
+
 def host_roles(host, groups):
     return {
         "is_master": host in set(groups.get(GROUP_PAI_MASTER) or ()),
@@ -454,6 +479,7 @@ def inventory_problems(hostvars, groups, cluster_vars=None, addresses_given=True
     if not (from_layout and raw_skus is None):  # else the layout's reader said what is wrong with machine-sku
         problems.extend(sku_problems)
     problems.extend(virtual_cluster_problems(cluster_vars.get("openpai_virtual_clusters")))
+    problems.extend(ipv4_networks(cluster_vars.get(ADMIN_NETWORKS_VAR), ADMIN_NETWORKS_VAR)[1])
     try:
         policy = policy_from_vars(cluster_vars)
     except ModelError as exc:

@@ -26,6 +26,7 @@ inventing a value a deploy would not use.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 
 from ansible_collections.openpai.cluster.plugins.module_utils import model
@@ -158,6 +159,37 @@ def _address_of(hostvars, host):
 def cluster_addresses(hostvars, groups):
     """Every cluster host's address (``None`` where neither inventory nor facts tell)."""
     return {host: _address_of(hostvars, host) for host in model.cluster_hosts(groups or {})}
+
+
+LOOPBACK_NETWORK = "127.0.0.0/8"
+
+
+def trusted_sources(hostvars, groups, networks=None):
+    """The IPv4 sources the Hadoop daemons' ports accept (role hadoop_firewall).
+
+    Loopback, then every cluster host's address as a /32 (in address order),
+    then the entries of ``networks`` (variable name -> list of IPv4 addresses
+    or CIDRs, such as the pod network and the admins' machines), canonical and
+    without repeats. Raises ModelError naming the hosts whose address is
+    unknown, or each entry of a variable that is not an IPv4 network.
+    """
+    addresses = cluster_addresses(hostvars, groups)
+    unknown = sorted(host for host, address in addresses.items() if address is None)
+    if unknown:
+        raise model.ModelError(
+            "the address of host(s) %s is unknown, so the Hadoop ports cannot be opened to it: set "
+            "openpai_address or ansible_host" % ", ".join(unknown))
+    sources = [LOOPBACK_NETWORK]
+    for address in sorted(set(addresses.values()), key=ipaddress.IPv4Address):
+        sources.append(address + "/32")
+    problems = []
+    for field, values in (networks or {}).items():
+        entries, bad = model.ipv4_networks(values, field)
+        problems.extend(bad)
+        sources.extend(entry for entry in entries if entry not in sources)
+    if problems:
+        raise model.ModelError("; ".join(problems))
+    return sources
 
 
 def unresolved_hosts(hostvars, groups):
