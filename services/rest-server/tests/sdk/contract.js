@@ -1,15 +1,25 @@
 // Contract test: OpenPAI's official JS SDK (@microsoft/openpai-js-sdk 0.1.5) against this REST server.
-// Usage: PAI_URL=http://127.0.0.1:PORT PAI_USER=admin PAI_PASSWORD=... node contract.js
+// Usage: PAI_URL=http://127.0.0.1:PORT PAI_USER=admin PAI_PASSWORD=... (or PAI_PASSWORD_FILE=F) node contract.js
+// Against a real cluster: PAI_JOB_SUFFIX (appended to the job names, so that a rerun does not meet its own
+// jobs), PAI_POLL_MS and PAI_POLL_TRIES (how often and how long to wait for a job's state; 100 x 100 ms).
 // Prints one line per step; exits 1 with the failing step on the first failure.
 'use strict';
 const assert = require('assert');
 const { PAIV2 } = require('@microsoft/openpai-js-sdk');
 
-const cluster = { pai_uri: process.env.PAI_URL, username: process.env.PAI_USER, password: process.env.PAI_PASSWORD };
+const fs = require('fs');
+
+// PAI_PASSWORD_FILE (a file holding the password) keeps it out of the environment a log could show.
+const password = process.env.PAI_PASSWORD_FILE
+  ? fs.readFileSync(process.env.PAI_PASSWORD_FILE, 'utf8').trim() : process.env.PAI_PASSWORD;
+const cluster = { pai_uri: process.env.PAI_URL, username: process.env.PAI_USER, password };
+const suffix = process.env.PAI_JOB_SUFFIX || '';
+const pollMs = Number(process.env.PAI_POLL_MS || 100);
+const pollTries = Number(process.env.PAI_POLL_TRIES || 100);
 
 const helloGpu = {
   protocolVersion: 2,
-  name: 'hello-gpu',
+  name: `hello-gpu${suffix}`,
   type: 'job',
   jobRetryCount: 0,
   prerequisites: [{ name: 'image', type: 'dockerimage', uri: 'openpai/lab-job:1' }],
@@ -28,7 +38,7 @@ const helloGpu = {
   extras: { submitFrom: 'openpai-js-sdk contract test' },
 };
 const sleeper = {
-  protocolVersion: 2, name: 'sleeper', type: 'job',
+  protocolVersion: 2, name: `sleeper${suffix}`, type: 'job',
   prerequisites: [{ name: 'image', type: 'dockerimage', uri: 'openpai/lab-job:1' }],
   taskRoles: { sleeper: { instances: 1, dockerImage: 'image', resourcePerInstance: { cpu: 1, memoryMB: 1024, gpu: 0 },
     commands: ['sleep 600'] } },
@@ -38,10 +48,10 @@ const sleeper = {
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function pollUntil(client, user, name, states) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < pollTries; i++) {
     const job = await client.job.getJob(user, name);
     if (states.includes(job.jobStatus.state)) return job;
-    await delay(100);
+    await delay(pollMs);
   }
   throw new Error(`job ${user}~${name} did not reach ${states}`);
 }
@@ -90,7 +100,7 @@ async function step(name, fn) {
   });
   await step('createJob hello-gpu', async () => { await client.job.createJob(helloGpu); });
   await step('getJob until SUCCEEDED', async () => {
-    const job = await pollUntil(client, user, 'hello-gpu', ['SUCCEEDED', 'FAILED', 'STOPPED']);
+    const job = await pollUntil(client, user, helloGpu.name, ['SUCCEEDED', 'FAILED', 'STOPPED']);
     assert.strictEqual(job.jobStatus.state, 'SUCCEEDED');
     assert.deepStrictEqual(Object.keys(job.taskRoles).sort(), ['cpu_worker', 'gpu_worker']);
     assert.strictEqual(job.taskRoles.gpu_worker.taskStatuses[0].containerGpus, 1);
@@ -108,24 +118,24 @@ async function step(name, fn) {
   });
   await step('listJobs', async () => {
     const jobs = await client.job.listJobs({ username: user });
-    assert.ok(jobs.some((j) => j.name === 'hello-gpu' && j.state === 'SUCCEEDED' && j.totalGpuNumber === 1 &&
+    assert.ok(jobs.some((j) => j.name === helloGpu.name && j.state === 'SUCCEEDED' && j.totalGpuNumber === 1 &&
       j.totalTaskNumber === 2 && j.totalTaskRoleNumber === 2));
     const counted = await client.job.listJobs({ withTotalCount: true, limit: 1 });
     assert.strictEqual(counted.data.length, 1);
     return `${jobs.length} job(s)`;
   });
   await step('getJobConfig', async () => {
-    const config = await client.job.getJobConfig(user, 'hello-gpu');
-    assert.strictEqual(config.name, 'hello-gpu');
+    const config = await client.job.getJobConfig(user, helloGpu.name);
+    assert.strictEqual(config.name, helloGpu.name);
     assert.deepStrictEqual(Object.keys(config.taskRoles).sort(), ['cpu_worker', 'gpu_worker']);
   });
   await step('createJob sleeper, wait RUNNING', async () => {
     await client.job.createJob(sleeper);
-    await pollUntil(client, user, 'sleeper', ['RUNNING']);
+    await pollUntil(client, user, sleeper.name, ['RUNNING']);
   });
   await step('updateJobExecutionType STOP', async () => {
-    await client.job.updateJobExecutionType(user, 'sleeper', 'STOP');
-    const job = await pollUntil(client, user, 'sleeper', ['STOPPED', 'FAILED', 'SUCCEEDED']);
+    await client.job.updateJobExecutionType(user, sleeper.name, 'STOP');
+    const job = await pollUntil(client, user, sleeper.name, ['STOPPED', 'FAILED', 'SUCCEEDED']);
     assert.strictEqual(job.jobStatus.state, 'STOPPED');
     assert.strictEqual(job.jobStatus.executionType, 'STOP');
   });
