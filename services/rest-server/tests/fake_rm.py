@@ -61,6 +61,9 @@ class FakeResourceManager:
         self.create_held = threading.Event()
         # the next create persists the spec and then fails (HTTP 500) before it submits an application
         self.persist_then_fail_next_create = False
+        # NodeManagers: the containers whose logs they have (id -> node address), and ids whose logs are gone
+        self.container_nodes: dict[str, str] = {}
+        self.logs_gone: set[str] = set()
         self.queues = [  # name, capacity (of root), max, gpu used
             ("default", 70.0, 100.0), ("research", 30.0, 50.0)]
         self.nodes = [
@@ -117,6 +120,8 @@ class FakeResourceManager:
             self.requests.append((request.method, request.url.path, params, body))
             if "user.name" not in params:  # simple auth with anonymous access off (the lab's setting)
                 return httpx.Response(401, text="Authentication required")
+            if request.url.path.startswith("/ws/v1/node/"):
+                return self.node_log(request.url.host, request.url.path, params)
             answer = self._route(request.method, request.url.path, params, body)
             if self.time_out_next_create and request.method == "POST":
                 self.time_out_next_create = False
@@ -259,8 +264,10 @@ class FakeResourceManager:
             if svc.step >= 1:
                 for i in range(comp["number_of_containers"]):
                     host = "gpu-worker" if comp["resource"].get("additional") else "cpu-worker"
+                    container_id = f"container_e01_{svc.app_id[12:]}_01_{ci * 100 + i + 2:06d}"
+                    self.container_nodes[container_id] = f"10.0.{ci}.{i + 10}"
                     containers.append({
-                        "id": f"container_e01_{svc.app_id[12:]}_01_{ci * 100 + i + 2:06d}",
+                        "id": container_id,
                         "ip": f"10.0.{ci}.{i + 10}", "hostname": f"{comp['name']}-{i}.{name}.{svc.user}.example",
                         "state": self._instance_state(svc, comp), "launch_time": CLUSTER_TS + 1000,
                         "bare_host": host, "component_instance_name": f"{comp['name']}-{i}"})
@@ -271,6 +278,27 @@ class FakeResourceManager:
         return self._json(200, {"name": name, "version": svc.spec.get("version"), "id": svc.app_id,
                                 "lifetime": -1, "state": service_state, "queue": svc.spec.get("queue"),
                                 "components": comps, "configuration": {}, "quicklinks": {}})
+
+    @staticmethod
+    def log_text(container_id: str, file: str) -> str:
+        """What a container wrote to ``file`` (stdout.txt, stderr.txt): many numbered lines."""
+        return "".join(f"{file} of {container_id} line {n}\n" for n in range(2000))
+
+    def node_log(self, host: str, path: str, params: dict[str, str]) -> httpx.Response:
+        """NMWebServices ``GET /ws/v1/node/containerlogs/{id}/{file}`` (``size`` < 0: the last bytes)."""
+        m = re.fullmatch(r"/ws/v1/node/containerlogs/([^/]+)/([^/]+)", path)
+        if m is None:
+            return self._not_found(path)
+        container_id, file = m.groups()
+        if self.container_nodes.get(container_id) != host or container_id in self.logs_gone:
+            return self._not_found(f"container {container_id} on {host}")
+        if file not in ("stdout.txt", "stderr.txt"):
+            return self._not_found(f"log file {file}")
+        text = self.log_text(container_id, file)
+        size = int(params.get("size", 0))
+        if size < 0:
+            text = text.encode()[size:].decode()
+        return httpx.Response(200, text=text, headers={"Content-Type": "text/plain"})
 
     def put_service(self, name: str, body: dict[str, Any]) -> httpx.Response:
         svc = self.services.get(name)

@@ -284,7 +284,8 @@ def test_submit_example_job_to_success(client, admin_headers, fake_rm):
     gpu_task = done["taskRoles"]["gpu_worker"]["taskStatuses"][0]
     assert gpu_task["taskIndex"] == 0 and gpu_task["taskState"] == "SUCCEEDED"
     assert gpu_task["containerGpus"] == 1 and gpu_task["containerExitCode"] == 0
-    assert gpu_task["containerHostname"] == "gpu-worker" and gpu_task["containerLog"].startswith("http://gpu-worker:8042/")
+    assert gpu_task["containerHostname"] == "gpu-worker"
+    assert gpu_task["containerLog"] == "/rest-server/api/v2/jobs/admin~hello-gpu/taskRoles/gpu_worker/taskIndex/0/logs/stdout"
     # What went to YARN: one component per role, sized, GPU as yarn.io/gpu, queue = VC, NEVER restart.
     posts = [r for r in fake_rm.requests if r[0] == "POST"]
     assert len(posts) == 1 and posts[0][2] == {"user.name": "pai"}
@@ -611,3 +612,54 @@ def test_background_poll_follows_jobs(make_client, fake_rm):
             break
         time.sleep(0.05)
     assert state == "SUCCEEDED"
+
+
+# --------------------------------------------------------------------------- task logs
+
+def test_task_logs_come_from_the_containers_nodemanager(client, admin_headers, fake_rm):
+    assert client.post("/api/v2/jobs", content=EXAMPLE_JOB,
+                       headers={**admin_headers, "content-type": "text/yaml"}).status_code == 202
+    done = poll(client, admin_headers, "admin~hello-gpu")
+    task = done["taskRoles"]["gpu_worker"]["taskStatuses"][0]
+    # The link in the job's detail is the API's own path (through pylon), read with the caller's token.
+    resp = client.get(task["containerLog"], headers=admin_headers)
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+    assert resp.text == fake_rm.log_text(task["containerId"], "stdout.txt")
+    # Asked of the NodeManager at the container's address, as the YARN user, never anonymously.
+    node_calls = [r for r in fake_rm.requests if r[1].startswith("/ws/v1/node/")]
+    assert node_calls[-1][1] == f"/ws/v1/node/containerlogs/{task['containerId']}/stdout.txt"
+    assert node_calls[-1][2]["user.name"] == "pai"
+    stderr = client.get("/api/v2/jobs/admin~hello-gpu/taskRoles/cpu_worker/taskIndex/0/logs/stderr?tail=100",
+                        headers=admin_headers)
+    cpu = done["taskRoles"]["cpu_worker"]["taskStatuses"][0]
+    assert stderr.status_code == 200
+    assert stderr.text == fake_rm.log_text(cpu["containerId"], "stderr.txt").encode()[-100:].decode()
+
+
+def test_task_log_errors(client, admin_headers, fake_rm):
+    base = "/api/v2/jobs/admin~hello-gpu/taskRoles"
+    assert client.get(f"{base}/gpu_worker/taskIndex/0/logs/stdout", headers=admin_headers).json()["code"] == \
+        "NoJobError"
+    assert client.post("/api/v2/jobs", content=EXAMPLE_JOB,
+                       headers={**admin_headers, "content-type": "text/yaml"}).status_code == 202
+    done = poll(client, admin_headers, "admin~hello-gpu")
+    cases = [
+        (f"{base}/gpu_worker/taskIndex/0/logs/stdout", None, 401, "UnauthorizedUserError"),
+        (f"{base}/nope/taskIndex/0/logs/stdout", admin_headers, 404, "NoTaskRoleError"),
+        (f"{base}/gpu_worker/taskIndex/3/logs/stdout", admin_headers, 404, "NoTaskError"),
+        (f"{base}/gpu_worker/taskIndex/x/logs/stdout", admin_headers, 400, "InvalidParametersError"),
+        (f"{base}/gpu_worker/taskIndex/0/logs/syslog", admin_headers, 400, "InvalidParametersError"),
+        (f"{base}/gpu_worker/taskIndex/0/logs/stdout?tail=0", admin_headers, 400, "InvalidParametersError"),
+    ]
+    for url, headers, status, code in cases:
+        resp = client.get(url, headers=headers or {})
+        assert (resp.status_code, resp.json()["code"]) == (status, code), url
+        assert resp.json()["message"]
+    assert "file: must be one of stdout, stderr" in client.get(cases[4][0], headers=admin_headers).json()["message"]
+    fake_rm.logs_gone.add(done["taskRoles"]["gpu_worker"]["taskStatuses"][0]["containerId"])
+    gone = client.get(f"{base}/gpu_worker/taskIndex/0/logs/stdout", headers=admin_headers)
+    assert gone.status_code == 404 and gone.json()["code"] == "NoTaskLogError"
+    assert "retain-seconds" in gone.json()["message"]
+    fake_rm.down = True
+    down = client.get(f"{base}/cpu_worker/taskIndex/0/logs/stdout", headers=admin_headers)
+    assert down.status_code == 503 and down.json()["code"] == "YarnUnavailableError"

@@ -259,7 +259,8 @@ def create_app(settings: Settings, backend: YarnBackend | None = None, hasher: P
     """The ASGI app; ``backend`` defaults to the ResourceManager of ``settings``."""
     own_backend = backend is None
     backend = backend or ResourceManagerClient(settings.yarn_rm_url, settings.yarn_user, settings.yarn_timeout_s,
-                                               submit_timeout_s=settings.yarn_submit_timeout_s)
+                                               submit_timeout_s=settings.yarn_submit_timeout_s,
+                                               nm_webapp_port=settings.nm_webapp_port)
     platform = Platform(settings, backend, hasher)
 
     @asynccontextmanager
@@ -455,6 +456,11 @@ def build_router(p: Platform) -> APIRouter:
         if not job.config_yaml:
             raise ApiError(404, "NoJobConfigError", f"Config of job {full_name} is not found.")
         return Response(job.config_yaml, status_code=200, media_type="text/yaml")
+
+    @r.get("/v2/jobs/{full_name}/taskRoles/{role}/taskIndex/{index}/logs/{file}")
+    def task_log(full_name: str, role: str, index: int, file: str, c: Authed, tail: int | None = None) -> Response:
+        text = p.jobs.task_log(full_name, role, index, file, tail)
+        return Response(text, status_code=200, media_type="text/plain; charset=utf-8")
 
     @r.put("/v2/jobs/{full_name}/executionType", status_code=202, response_model=Accepted)
     async def execution_type(full_name: str, request: Request, c: Authed) -> Accepted:

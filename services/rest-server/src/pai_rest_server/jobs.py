@@ -7,6 +7,7 @@ import threading
 import time
 from collections import defaultdict
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from sqlalchemy import asc, delete, desc, func, or_, select
@@ -33,6 +34,11 @@ ORDER_FIELDS = {
     "totalGpuNumber": Job.total_gpu, "state": Job.state, "completionTime": Job.completed_ms,
 }
 MAX_LIMIT = 50000
+
+
+# The task log files the API serves: name -> the file the task's container writes in its log directory.
+LOG_FILES = {"stdout": "stdout.txt", "stderr": "stderr.txt"}
+MAX_LOG_TAIL = 16 * 1024 * 1024
 
 
 def now_ms() -> int:
@@ -275,18 +281,47 @@ class JobService:
                 t = _task(i, task_state(c.state), gpu)
                 host = c.bare_host or c.hostname
                 t.update(containerId=c.container_id, containerIp=c.ip, containerHostname=host,
-                         containerLog=self._log_url(host, c.container_id, job))
+                         containerLog=self._log_url(job, role, i, c.container_id))
                 if t["taskState"] == "SUCCEEDED":
                     t["containerExitCode"] = 0
                 statuses.append(t)
             out[role] = statuses
         return out
 
-    def _log_url(self, host: str | None, container_id: str | None, job: Job) -> str | None:
-        """The NodeManager page of a container's logs."""
-        if not host or not container_id:
+    @staticmethod
+    def _log_url(job: Job, role: str, index: int, container_id: str | None) -> str | None:
+        """Where a task's stdout is read through pylon (``task_log``), once it has a container."""
+        if not container_id:
             return None
-        return f"http://{host}:{self.settings.nm_webapp_port}/node/containerlogs/{container_id}/{self.settings.yarn_user}"
+        return f"/rest-server/api/v2/jobs/{quote(job.full_name)}/taskRoles/{quote(role)}/taskIndex/{index}/logs/stdout"
+
+    def task_log(self, full_name: str, role: str, index: int, file: str, tail_bytes: int | None) -> str:
+        """A task instance's ``stdout`` or ``stderr`` (its last ``tail_bytes``, at most MAX_LOG_TAIL), read from
+        its NodeManager at the container's address."""
+        if file not in LOG_FILES:
+            raise invalid_parameters(f"file: must be one of {', '.join(LOG_FILES)}")
+        if tail_bytes is not None and not 0 < tail_bytes <= MAX_LOG_TAIL:
+            raise invalid_parameters(f"tail: must be between 1 and {MAX_LOG_TAIL} bytes")
+        job = self.refresh(self.get(full_name))
+        tasks = (job.tasks or {}).get(role)
+        if tasks is None:
+            raise ApiError(404, "NoTaskRoleError", f"Task role {role} of job {full_name} is not found.")
+        task = next((t for t in tasks if t.get("taskIndex") == index), None)
+        if task is None:
+            raise ApiError(404, "NoTaskError", f"Task {role}[{index}] of job {full_name} is not found.")
+        node = task.get("containerIp") or task.get("containerHostname")
+        container_id = task.get("containerId")
+        if not node or not container_id:
+            raise ApiError(404, "NoTaskLogError", f"Task {role}[{index}] of job {full_name} has no container yet.")
+        try:
+            text = self.backend.container_log(node, container_id, LOG_FILES[file], tail_bytes or MAX_LOG_TAIL)
+        except YarnError as exc:
+            raise yarn_unavailable(exc) from None
+        if text is None:
+            raise ApiError(404, "NoTaskLogError",
+                           f"The {file} of task {role}[{index}] of job {full_name} is gone from its node "
+                           f"(NodeManagers keep logs for yarn.nodemanager.log.retain-seconds).")
+        return text
 
     @staticmethod
     def _completion(job: Job, tasks: dict[str, list[dict[str, Any]]]) -> tuple[str, str, str] | None:

@@ -118,6 +118,8 @@ class YarnBackend(Protocol):
 
     def start(self, name: str) -> None: ...
 
+    def container_log(self, node: str, container_id: str, file: str, tail_bytes: int | None) -> str | None: ...
+
 
 def _num(value: Any, default: float = 0.0) -> float:
     """A number from JSON, tolerating strings and null."""
@@ -229,8 +231,10 @@ class ResourceManagerClient:
     """YarnBackend over the RM's REST API and its Services API (``/app/v1``), as ``user.name=<yarn_user>``."""
 
     def __init__(self, base_url: str, yarn_user: str, timeout_s: float = 15.0,
-                 transport: httpx.BaseTransport | None = None, submit_timeout_s: float = 120.0):
+                 transport: httpx.BaseTransport | None = None, submit_timeout_s: float = 120.0,
+                 nm_webapp_port: int = 8042):
         self.yarn_user = yarn_user
+        self.nm_webapp_port = nm_webapp_port
         self.submit_timeout_s = max(submit_timeout_s, timeout_s)
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport,
                                  headers={"Accept": "application/json"})
@@ -302,6 +306,24 @@ class ResourceManagerClient:
         kill = self._call("PUT", f"/ws/v1/cluster/apps/{app_id}/state", {"state": "KILLED"})
         if kill.status_code >= 300 and kill.status_code != 404:
             raise YarnError(f"ResourceManager: cannot kill {app_id}: HTTP {kill.status_code}: {_diagnostics(kill)}")
+
+
+    def container_log(self, node: str, container_id: str, file: str, tail_bytes: int | None) -> str | None:
+        """A container's log file (its last ``tail_bytes``) from the NodeManager on ``node``; None if it has none."""
+        url = f"http://{node}:{self.nm_webapp_port}/ws/v1/node/containerlogs/{container_id}/{file}"
+        params: dict[str, Any] = {"user.name": self.yarn_user}
+        if tail_bytes is not None:
+            params["size"] = -tail_bytes  # NMWebServices: a negative size reads from the end
+        try:
+            resp = self.http.get(url, params=params, headers={"Accept": "text/plain"})
+        except httpx.HTTPError as exc:
+            raise YarnError(f"NodeManager {node}: {type(exc).__name__}: {exc}") from None
+        if resp.status_code in (400, 404):  # unknown container, or its logs are gone
+            return None
+        if resp.status_code >= 300:
+            raise YarnError(f"NodeManager {node}: GET {container_id}/{file}: HTTP {resp.status_code}: "
+                            f"{_diagnostics(resp)}")
+        return resp.text
 
 
 def _diagnostics(resp: httpx.Response) -> str:
