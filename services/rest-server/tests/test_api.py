@@ -402,7 +402,7 @@ def test_a_submission_whose_answer_is_lost_keeps_the_job_yarn_has(client, admin_
     assert len(fake_rm.services) == 1
 
 
-def test_the_background_poll_waits_for_a_submission_in_flight(make_client, fake_rm):
+def test_the_background_poll_leaves_a_submission_in_flight_alone(make_client, fake_rm):
     # The RM persists the spec before it submits the application; the poll reading the service in between (it
     # says STOPPED, without an id) must not end the job.
     client = make_client(poll_interval_s=0.01)
@@ -423,6 +423,32 @@ def test_the_background_poll_waits_for_a_submission_in_flight(make_client, fake_
     assert done["jobStatus"]["appId"] == next(iter(fake_rm.services.values())).app_id
     # nothing asked YARN about the job while its submission was in flight
     assert reads_before == 0
+
+
+def test_a_reader_gets_the_stored_record_while_the_submission_is_in_flight(client, admin_headers, fake_rm):
+    # The RM holds the submission (as a slow HDFS upload does): a GET of the job answers at once, WAITING,
+    # without asking YARN, and the job runs once the submission is answered.
+    fake_rm.hold_next_create = hold = threading.Event()
+    answers: list = []
+    submitting = threading.Thread(target=lambda: answers.append(submit(client, admin_headers, job_yaml("slow"))))
+    submitting.start()
+    try:
+        assert fake_rm.create_held.wait(5)
+        reads: list = []
+        reader = threading.Thread(target=lambda: reads.append(client.get("/api/v2/jobs/admin~slow",
+                                                                          headers=admin_headers)))
+        reader.start()
+        reader.join(3)
+        assert not reader.is_alive(), "the GET waited for the submission"
+        during = reads[0]
+        assert during.status_code == 200
+        assert (during.json()["jobStatus"]["state"], during.json()["jobStatus"]["appId"]) == ("WAITING", None)
+        assert not [r for r in fake_rm.requests if r[0] == "GET" and r[1].startswith("/app/v1/services/")]
+    finally:
+        hold.set()
+        submitting.join(10)
+    assert answers and answers[0].status_code == 202, answers
+    assert poll(client, admin_headers, "admin~slow")["jobStatus"]["state"] == "SUCCEEDED"
 
 
 def test_a_spec_yarn_never_started_ends_as_lost(client, admin_headers, fake_rm, monkeypatch):

@@ -20,8 +20,8 @@ from .errors import ApiError, forbidden, invalid_parameters
 from .protocol import JobProtocol, invalid, masked
 from .settings import Settings
 from .vcs import largest_fit
-from .yarn import (ServiceReport, YarnBackend, YarnError, YarnRejected, build_service_spec, component_names,
-                   job_state, service_name, task_state)
+from .yarn import (AppReport, ServiceReport, YarnBackend, YarnError, YarnRejected, build_service_spec,
+                   component_names, job_state, service_name, task_state)
 
 log = logging.getLogger("pai_rest_server")
 
@@ -58,8 +58,8 @@ class JobService:
         self.sessions = sessions
         self.backend = backend
         self.settings = settings
-        # one lock per job (by its service name, known before the record is): a refresh waits for a submission,
-        # a stop or another refresh of the same job
+        # one lock per job (by its service name, known before the record is), held by its submission, a stop
+        # or a refresh; a stop waits for it, a refresh answers the stored record instead
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # --- submit ---------------------------------------------------------------------------------------------
@@ -201,10 +201,18 @@ class JobService:
     # --- follow YARN ----------------------------------------------------------------------------------------------
 
     def refresh(self, job: Job) -> Job:
-        """Bring a non-terminal record up to date with YARN; on YARN errors the record stays as it was."""
+        """Bring a non-terminal record up to date with YARN; on YARN errors the record stays as it was.
+
+        While the job's submission, stop or another refresh is in flight, the stored record is the answer:
+        a reader never waits for YARN's answer to somebody else (a submission may take the whole submit
+        timeout), and the RM is not asked between persisting a spec and starting its application."""
         if job.state in TERMINAL_STATES:
             return job
-        with self._locks[job.service_name]:
+        lock = self._locks[job.service_name]
+        if not lock.acquire(blocking=False):
+            with self.sessions() as s:
+                return s.get(Job, job.id) or job
+        try:
             with self.sessions() as s:
                 current = s.get(Job, job.id)
             if current is None or current.state in TERMINAL_STATES:
@@ -215,6 +223,8 @@ class JobService:
             except YarnError as exc:
                 log.warning("job %s: cannot read YARN state: %s", job.full_name, exc)
                 return job
+        finally:
+            lock.release()
 
     def _refresh_locked(self, job: Job) -> Job:
         service = self.backend.service(job.service_name)
@@ -224,15 +234,9 @@ class JobService:
         state, sub = job_state(service, app, stop)
         tasks = self._tasks(job, service) if service is not None and service.components else dict(job.tasks or {})
         diagnostics = app.diagnostics if app else (service.diagnostics if service else None)
-        if service is None and app is None:
-            if app_id is not None or now_ms() - job.submission_ms > LOST_AFTER_MS:
-                state, sub = ("STOPPED" if stop else "FAILED"), "YARN_LOST"
-                diagnostics = f"YARN has no record of service {job.service_name} ({app_id or 'no application id'})."
-        elif app is None and app_id is None and sub == "SERVICE_UNSUBMITTED":
-            if now_ms() - job.submission_ms > LOST_AFTER_MS:
-                state, sub = ("STOPPED" if stop else "FAILED"), "YARN_LOST"
-                diagnostics = (f"YARN kept the spec of service {job.service_name} but never started an "
-                               "application for it.")
+        lost = self._lost(job, service, app, app_id, sub)
+        if lost is not None:
+            state, sub, diagnostics = ("STOPPED" if stop else "FAILED"), "YARN_LOST", lost
         elif state in ("RUNNING", "WAITING") and service is not None:
             decided = self._completion(job, tasks)
             if decided is not None:
@@ -260,6 +264,20 @@ class JobService:
         if job.state == "FAILED" and job.retries < job.job_retry_count and job.execution_type != "STOP":
             job = self._retry(job)
         return job
+
+    @staticmethod
+    def _lost(job: Job, service: ServiceReport | None, app: AppReport | None, app_id: str | None, sub: str) -> str | None:
+        """Why YARN has lost the job, or None: it knows neither the service nor its application (at once when
+        an application id was recorded, else after LOST_AFTER_MS), or it kept the spec without ever starting
+        an application for it (job_state's SERVICE_UNSUBMITTED) for LOST_AFTER_MS."""
+        if app is not None:
+            return None
+        overdue = now_ms() - job.submission_ms > LOST_AFTER_MS
+        if service is None and (app_id is not None or overdue):
+            return f"YARN has no record of service {job.service_name} ({app_id or 'no application id'})."
+        if service is not None and app_id is None and sub == "SERVICE_UNSUBMITTED" and overdue:
+            return f"YARN kept the spec of service {job.service_name} but never started an application for it."
+        return None
 
     def _tasks(self, job: Job, service: ServiceReport) -> dict[str, list[dict[str, Any]]]:
         """Task statuses per role from the service's component instances (previous ones kept if gone)."""
