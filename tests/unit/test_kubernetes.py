@@ -327,7 +327,7 @@ def _manifest(name, **extra):
 
     loader = DataLoader()
     variables = {}
-    for part in ("kubernetes/defaults", "kubernetes/vars", "kubernetes_control_plane/defaults"):
+    for part in ("openpai/defaults", "kubernetes/defaults", "kubernetes/vars", "kubernetes_control_plane/defaults"):
         variables.update(loader.load_from_file(str(ROLES / part / "main.yml"), cache="none",
                                                trusted_as_template=True))
     variables.update({"openpai_lab": False, "kubernetes_apiserver_host": "10.0.0.1",
