@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .auth import COOKIE_NAME, Authenticator, Caller
+from .cluster import ClusterSources, ClusterView
 from .db import Job, make_engine, make_sessions, server_secret
 from .errors import ApiError, field_path, forbidden, install_handlers, invalid_parameters, unauthorized
 from .jobs import JobService, yarn_unavailable
@@ -218,6 +219,11 @@ class Platform:
         self.users = UserService(self.sessions, self.auth)
         self.jobs = JobService(self.sessions, backend, settings)
         self.backend = backend
+        self.cluster = ClusterView(ClusterSources(
+            cluster_file=settings.cluster_file, hdfs_namenode_url=settings.hdfs_namenode_url,
+            hadoop_user=settings.yarn_user, kubernetes_api_url=settings.kubernetes_api_url,
+            kubernetes_token_file=settings.kubernetes_token_file, kubernetes_ca_file=settings.kubernetes_ca_file,
+            timeout_s=settings.yarn_timeout_s), backend)
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -421,6 +427,12 @@ def build_router(p: Platform) -> APIRouter:
         if vc not in vcs:
             raise ApiError(404, "NoVirtualClusterError", f"Virtual cluster {vc} is not found.")
         return vcs[vc]
+
+    # --- the cluster's nodes (this server's own endpoint, for the web portal) ---
+
+    @r.get("/v2/cluster/nodes")
+    def cluster_nodes(c: Authed) -> dict[str, Any]:
+        return p.cluster.nodes()
 
     # --- jobs ---
 

@@ -41,6 +41,13 @@ class Settings:
     registry_domain: str = ""
     poll_interval_s: float = 10.0
     max_token_expiration_s: int = 604800
+    # The node view (GET /api/v2/cluster/nodes): the cluster model, the NameNode's
+    # web address, the Kubernetes API (the pod's service-account token and CA).
+    cluster_file: str = ""
+    hdfs_namenode_url: str = ""
+    kubernetes_api_url: str = ""
+    kubernetes_token_file: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    kubernetes_ca_file: str = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 
     @property
     def sqlite_path(self) -> Path | None:

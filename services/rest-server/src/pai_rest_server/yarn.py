@@ -62,6 +62,7 @@ class Node:
     state: str
     labels: list[str]
     total: Resources
+    used: Resources = field(default_factory=Resources)
 
 
 @dataclass
@@ -184,9 +185,12 @@ def parse_nodes(doc: dict[str, Any]) -> list[Node]:
             if total.memory == 0:
                 total = Resources(int(_num(n.get("usedMemoryMB")) + _num(n.get("availMemoryMB"))),
                                   int(_num(n.get("usedVirtualCores")) + _num(n.get("availableVirtualCores"))), 0)
+        used = parse_resources(n.get("usedResource"))
+        if used.memory == 0 and used.vcores == 0:
+            used = Resources(int(_num(n.get("usedMemoryMB"))), int(_num(n.get("usedVirtualCores"))), used.gpu)
         out.append(Node(host=str(n.get("nodeHostName") or ""), http_address=str(n.get("nodeHTTPAddress") or ""),
                         state=str(n.get("state") or ""), labels=[str(x) for x in n.get("nodeLabels") or []],
-                        total=total))
+                        total=total, used=used))
     return out
 
 
