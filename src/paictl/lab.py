@@ -246,9 +246,10 @@ def info(args, out):
     inv = inventory.load(args)
     lab_of(inv, args)
     where = entrance(inv)
-    out.write("The platform: %s (pylon)\n  log in as %s; the password is openpai_admin_password in %s\n"
+    out.write("The platform: %s (pylon)\n  web portal: %s (open it in a browser on this machine)\n"
+              "  log in as %s; the password is openpai_admin_password in %s\n"
               "  admin UIs: %syarn/ %shdfs/ %sprometheus/ %salertmanager/\n"
-              % (where["url"], where["username"], where["password_file"],
+              % (where["url"], where["url"], where["username"], where["password_file"],
                  where["url"], where["url"], where["url"], where["url"]))
     return 0
 

@@ -99,7 +99,8 @@ def test_nginx_refuses_a_broken_upstream(tmp_path):
 
 class _Upstream(http.server.BaseHTTPRequestHandler):
     """A stand-in for one upstream: echoes its name and the request line; the REST
-    server's check admits admin's Basic, the Bearer token "good" or cookie pai_token=good."""
+    server's check admits admin's Basic, the Bearer token "good" or cookie pai_token=good; the
+    Bearer token "user" (a non-admin) only when the check does not ask for an admin."""
 
     name = "?"
     seen: list
@@ -112,7 +113,8 @@ class _Upstream(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?")[0] if self.name in ("yarn", "hdfs") else self.path
         if self.name == "rest" and self.path.startswith("/api/v2/authn/check"):
             ok = (self.headers.get("Authorization") in (BASIC, "Bearer good")
-                  or "pai_token=good" in (self.headers.get("Cookie") or ""))
+                  or "pai_token=good" in (self.headers.get("Cookie") or "")
+                  or (self.headers.get("Authorization") == "Bearer user" and "admin=true" not in self.path))
             self._answer(200 if ok else 401, "checked")
         elif self.name == "yarn" and path == "/":
             self.send_response(302)
@@ -249,3 +251,20 @@ def test_rest_server_api_is_rewritten_with_its_query(pylon):
 def test_everything_else_goes_to_the_portal(pylon):
     base, _, _ = pylon
     assert get(base + "/job-detail.html?username=a")[2] == "portal /job-detail.html?username=a"
+
+
+def test_prometheus_query_api_is_open_to_every_user_the_rest_to_admins(pylon):
+    """The portal's charts: query and query_range for any logged-in user; the UI and every other API only admins."""
+    base, _, seen = pylon
+    user = {"Authorization": "Bearer user"}
+    status, _, body = get(base + "/prometheus/api/v1/query_range?query=up&step=30", user)
+    assert (status, body) == (200, "prometheus /prometheus/api/v1/query_range?query=up&step=30")
+    checks = [s for s in seen if s[0] == "rest"]
+    assert checks[-1][1] == "/api/v2/authn/check"
+    [(_, _, headers)] = [s for s in seen if s[0] == "prometheus"]
+    assert "Authorization" not in headers  # the user's token stays in pylon
+    assert get(base + "/prometheus/api/v1/query?query=up", user)[0] == 200
+    for path in ("/prometheus/graph", "/prometheus/api/v1/admin/tsdb/snapshot", "/prometheus/api/v1/query_rangex",
+                 "/alertmanager/"):
+        assert get(base + path, user)[0] == 401, path
+    assert get(base + "/prometheus/api/v1/query_range?query=up")[0] == 401

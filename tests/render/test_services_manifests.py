@@ -157,3 +157,25 @@ def test_prometheus_finds_its_rules_where_they_are_mounted():
     rules = next(i["path"] for i in items if i["key"] == "alert-rules.yml")
     assert any(fnmatch.fnmatch("%s/%s" % (mount, rules), p) for p in patterns), (mount, rules, patterns)
     assert "--config.file=%s/prometheus.yml" % mount in spec["containers"][0]["args"]
+
+
+def test_rest_server_may_read_the_nodes_and_mounts_the_cluster_model():
+    """Its node view reads Kubernetes' nodes (a ClusterRole of get/list on nodes, nothing else) and cluster.yaml."""
+    objs = objects("rest-server")
+    kinds = [o["kind"] for o in objs]
+    assert kinds == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment"]
+    assert objs[1]["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}]
+    spec = pod_spec("rest-server")
+    assert spec["serviceAccountName"] == "rest-server" and "automountServiceAccountToken" not in spec
+    items = next(v for v in spec["volumes"] if v["name"] == "config")["configMap"]["items"]
+    assert {"key": "cluster.yaml", "path": "cluster.yaml"} in items
+
+
+def test_webportal_runs_on_the_master_on_its_port():
+    w = workload("webportal")
+    spec = w["spec"]["template"]["spec"]
+    assert w["kind"] == "Deployment" and spec["nodeSelector"]["kubernetes.io/hostname"] == "pai-master"
+    container = spec["containers"][0]
+    assert container["ports"] == [{"name": "http", "containerPort": 9286, "protocol": "TCP"}]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/", "port": 9286}
+    assert spec["automountServiceAccountToken"] is False and spec["volumes"] == []

@@ -15,7 +15,9 @@
 #   prometheus: Debian's prometheus (2.42, classic web UI and consoles);
 #   node-exporter: prometheus-node-exporter; alertmanager: prometheus-alertmanager;
 #   gpu-exporter, rest-server: services/<name> and their pinned dependencies as
-#     wheels (`pip wheel`), installed with `pip --no-index` into a venv.
+#     wheels (`pip wheel`), installed with `pip --no-index` into a venv;
+#   webportal: Debian's nginx and the static page of services/webportal (its
+#     own recipe, services/webportal/image/Dockerfile).
 # Each image carries the label io.openpai.inputs=<sha256 of its build context>;
 # an image whose label matches is not rebuilt, a tarball whose image ID matches
 # is not re-saved.
@@ -34,7 +36,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BASE_IMAGE=${BASE_IMAGE:-openpai-lab/debian12:latest}
 PYTHON=${PYTHON:-python3}
 NICE=${NICE:-nice -n 10}
-SERVICES=(pylon prometheus node-exporter alertmanager gpu-exporter rest-server)
+SERVICES=(pylon prometheus node-exporter alertmanager gpu-exporter rest-server webportal)
 LAB_JOB_IMAGE=docker.io/openpai/lab-job:1   # the lab's job image (a contract: openpai/lab-job:1)
 export DOCKER_BUILDKIT=0   # the legacy builder works offline FROM a local image
 
@@ -55,7 +57,8 @@ src_sum() {
 if [ -f "$ROOT/tools/lib/cache.sh" ]; then
   # shellcheck source=../lib/cache.sh
   . "$ROOT/tools/lib/cache.sh"
-  key=$(cache_key "$0" -- "$TAG" "$REGISTRY" "$base_id" "$(src_sum gpu-exporter)" "$(src_sum rest-server)")
+  key=$(cache_key "$0" -- "$TAG" "$REGISTRY" "$base_id" "$(src_sum gpu-exporter)" "$(src_sum rest-server)" \
+    "$(src_sum webportal)")
   OUT=$(cache_dir services "$TAG" "$key")
   cache_lock "$OUT"
 else
@@ -156,6 +159,15 @@ EXPOSE 9186
 ENTRYPOINT ["/opt/openpai/rest-server/venv/bin/pai-rest-server"]
 EOF
 build rest-server "$d"
+
+# webportal: its own recipe over its static page (no build step).
+d=$(context webportal)
+mkdir -p "$d/image" "$d/src/pai_webportal"
+cp "$ROOT/services/webportal/image/nginx.conf" "$d/image/"
+cp -r "$ROOT/services/webportal/src/pai_webportal/static" "$d/src/pai_webportal/static"
+sed "s|^FROM openpai-lab/debian12:latest|# base: $BASE_IMAGE $base_id\nFROM $BASE_IMAGE|" \
+  "$ROOT/services/webportal/image/Dockerfile" > "$d/Dockerfile"
+build webportal "$d"
 
 # lab-job: the lab's job image (Debian 12 with bash, coreutils, python3), what a
 # job's dockerimage prerequisite names in a lab without a registry. Not a service:
