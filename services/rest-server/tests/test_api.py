@@ -13,6 +13,7 @@ import yaml
 from pai_rest_server import jobs as jobs_module
 
 from conftest import ADMIN, EXAMPLE_JOB, bearer, create_user, job_yaml, login
+from fake_rm import CLUSTER_TS
 
 PREFIXES = ["/api", "/rest-server/api"]
 
@@ -285,6 +286,10 @@ def test_submit_example_job_to_success(client, admin_headers, fake_rm):
     assert gpu_task["taskIndex"] == 0 and gpu_task["taskState"] == "SUCCEEDED"
     assert gpu_task["containerGpus"] == 1 and gpu_task["containerExitCode"] == 0
     assert gpu_task["containerHostname"] == "gpu-worker"
+    # each instance's times: YARN's launch time, and when the server saw it end
+    assert gpu_task["launchedTime"] == CLUSTER_TS + 1000
+    assert gpu_task["completedTime"] >= status["createdTime"]
+    assert first["taskRoles"]["gpu_worker"]["taskStatuses"][0]["completedTime"] is None
     assert gpu_task["containerLog"] == "/rest-server/api/v2/jobs/admin~hello-gpu/taskRoles/gpu_worker/taskIndex/0/logs/stdout"
     # What went to YARN: one component per role, sized, GPU as yarn.io/gpu, queue = VC, NEVER restart.
     posts = [r for r in fake_rm.requests if r[0] == "POST"]

@@ -10,7 +10,7 @@ import pytest
 from fake_rm import FakeResourceManager
 from pai_rest_server.settings import SettingsError, load_settings
 from pai_rest_server.yarn import (AppReport, ContainerReport, ServiceReport, component_names, job_state,
-                                  parse_nodes, parse_scheduler, service_name, task_state)
+                                  parse_nodes, parse_scheduler, service_name, task_state, unwrap_nm_log)
 
 
 def test_settings_from_env_file_and_secret_files(tmp_path):
@@ -97,3 +97,24 @@ def test_yarn_names_are_dns_labels():
     assert service_name("a", "b", 1) != service_name("a", "b", 2)
     comps = component_names(["Worker_A", "worker_a", "ps"])
     assert comps == {"Worker_A": "worker-a", "worker_a": "worker-a-1", "ps": "ps"}
+
+
+NM_WRAPPED = ("Container: container_1_0002_01_000002 on lab-gpu-worker:39219\n"
+              "LogAggregationType: LOCAL\n" + "=" * 20 + "\n"
+              "LogType:stdout.txt\nLogLastModifiedTime:Fri Dec 04 19:37:33 +0000 2026\nLogLength:{n}\n"
+              "LogContents:\n{body}End of LogType:stdout.txt.\n" + "*" * 20 + "\n\n")
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("no-nvidia-smi\nportal-job-done\n", "no-nvidia-smi\nportal-job-done\n"),
+    ("no newline at the end\n", "no newline at the end"),   # LogLength says the file ends without one
+    ("", ""),
+    ("a line mentioning End of LogType:x.\nlast\n", "a line mentioning End of LogType:x.\nlast\n"),
+])
+def test_nodemanager_log_wrapper_is_removed(body, expected):
+    n = len(expected.encode())
+    assert unwrap_nm_log(NM_WRAPPED.format(n=n, body=body)) == expected
+
+
+def test_unwrapped_log_text_is_kept():
+    assert unwrap_nm_log("plain output\nContainer: not a header\n") == "plain output\nContainer: not a header\n"

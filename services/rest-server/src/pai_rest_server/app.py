@@ -162,7 +162,8 @@ def job_detail(job: Job) -> dict[str, Any]:
         for i in range(count):
             t = dict(known.get(i) or {"taskIndex": i, "taskState": "WAITING", "retries": 0, "containerId": None,
                                       "containerIp": None, "containerHostname": None, "containerPorts": {},
-                                      "containerGpus": gpu, "containerLog": None, "containerExitCode": None})
+                                      "containerGpus": gpu, "containerLog": None, "containerExitCode": None,
+                                      "launchedTime": None, "completedTime": None})
             statuses.append(t)
         task_roles[role] = {"taskRoleStatus": {"name": role}, "taskStatuses": statuses}
     terminal = job.state in ("SUCCEEDED", "FAILED", "STOPPED")

@@ -299,9 +299,11 @@ class JobService:
                 t = _task(i, task_state(c.state), gpu)
                 host = c.bare_host or c.hostname
                 t.update(containerId=c.container_id, containerIp=c.ip, containerHostname=host,
-                         containerLog=self._log_url(job, role, i, c.container_id))
+                         containerLog=self._log_url(job, role, i, c.container_id), launchedTime=c.launch_ms)
                 if t["taskState"] == "SUCCEEDED":
                     t["containerExitCode"] = 0
+                if t["taskState"] in TERMINAL_STATES:
+                    t["completedTime"] = (old.get(i) or {}).get("completedTime") or now_ms()
                 statuses.append(t)
             out[role] = statuses
         return out
@@ -374,6 +376,7 @@ class JobService:
                 if t["taskState"] in ("WAITING", "RUNNING", "STOPPING"):
                     t["taskState"] = state
                     t["containerExitCode"] = {"SUCCEEDED": 0, "STOPPED": EXIT_TASK_STOPPED}.get(state, 1)
+                    t["completedTime"] = row.completed_ms
                 closed.append(t)
             tasks[role] = closed
         row.tasks = tasks
@@ -441,7 +444,7 @@ def _task(index: int, state: str, gpus: int) -> dict[str, Any]:
     """A task status with nothing known yet but its state."""
     return {"taskIndex": index, "taskState": state, "retries": 0, "containerId": None, "containerIp": None,
             "containerHostname": None, "containerPorts": {}, "containerGpus": gpus, "containerLog": None,
-            "containerExitCode": None}
+            "containerExitCode": None, "launchedTime": None, "completedTime": None}
 
 
 def _int_param(params: dict[str, str], key: str, default: int, low: int, high: int | None) -> int:

@@ -327,7 +327,26 @@ class ResourceManagerClient:
         if resp.status_code >= 300:
             raise YarnError(f"NodeManager {node}: GET {container_id}/{file}: HTTP {resp.status_code}: "
                             f"{_diagnostics(resp)}")
-        return resp.text
+        return unwrap_nm_log(resp.text)
+
+
+def unwrap_nm_log(text: str) -> str:
+    """The file's own text from a NodeManager ``containerlogs`` answer, which wraps it (Hadoop 3: a
+    ``Container:``/``LogType:``/``LogLength:``/``LogContents:`` header, then ``End of LogType:...``);
+    a text without that wrapper is returned as it is."""
+    if not text.startswith("Container: "):
+        return text
+    head, sep, body = text.partition("\nLogContents:\n")
+    if not sep:
+        return text
+    length = re.search(r"^LogLength:(\d+)$", head, re.M)
+    end = body.rfind("End of LogType:")
+    if end < 0:
+        return body
+    content = body[:end]
+    if length is not None and len(content.encode("utf-8")) == int(length.group(1)) + 1 and content.endswith("\n"):
+        content = content[:-1]  # the newline the NodeManager adds after a file that has none
+    return content
 
 
 def _diagnostics(resp: httpx.Response) -> str:
