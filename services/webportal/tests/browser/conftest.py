@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import (ElementNotInteractableException, StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -46,6 +47,8 @@ class Portal:
         self.image = os.environ.get("PAI_JOB_IMAGE", "openpai/lab-job:1")
 
     def open(self, route: str) -> None:
+        """Show ``route`` on a freshly loaded page (a new hash alone would keep the old page's state)."""
+        self.driver.get("about:blank")
         self.driver.get(f"{self.url}/#{route}")
 
     def wait(self, what: str, check: Callable[[], Any], timeout_s: float = 30, every_s: float = 0.5) -> Any:
@@ -57,7 +60,8 @@ class Portal:
                 value = check()
                 if value:
                     return value
-            except (WebDriverException, StaleElementReferenceException, ValueError) as exc:
+            except (ElementNotInteractableException, StaleElementReferenceException, WebDriverException,
+                    ValueError) as exc:
                 last = exc
             time.sleep(every_s)
         self.screenshot(f"failed-{what.replace(' ', '-')[:60]}")
@@ -66,22 +70,34 @@ class Portal:
                              + f"; page: {self.driver.find_element(By.TAG_NAME, 'main').text[:800]!r}")
 
     def el(self, css: str, timeout_s: float = 30) -> WebElement:
-        return self.wait(f"element {css}", lambda: next(iter(self.driver.find_elements(By.CSS_SELECTOR, css)), None),
-                         timeout_s)
+        """The first element matching ``css`` that is displayed (a page being drawn may not show it yet)."""
+        return self.wait(f"element {css}", lambda: next(
+            (e for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), None), timeout_s)
 
     def text(self, css: str) -> str:
         found = self.driver.find_elements(By.CSS_SELECTOR, css)
         return found[0].text if found else ""
 
     def type(self, css: str, value: str) -> None:
-        field = self.el(css)
-        field.clear()
-        field.send_keys(value)
+        """Replace the text of field ``css`` (again if the page redrew it meanwhile)."""
+        def attempt() -> bool:
+            field = self.el(css)
+            field.clear()
+            field.send_keys(value)
+            return True
+        self.wait(f"typing into {css}", attempt, 30)
 
     def screenshot(self, name: str) -> Path:
         self.artifacts.mkdir(parents=True, exist_ok=True)
         path = self.artifacts / f"{name}.png"
-        self.driver.save_screenshot(str(path))
+        # the whole page, not only the window: as tall as its content, then back
+        size = self.driver.get_window_size()
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(size["width"], max(size["height"], min(int(height) + 120, 3000)))
+        try:
+            self.driver.save_screenshot(str(path))
+        finally:
+            self.driver.set_window_size(size["width"], size["height"])
         return path
 
     def login(self, password: str | None = None) -> None:

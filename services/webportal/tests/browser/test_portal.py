@@ -9,6 +9,8 @@ jobs list, a job's detail and the cluster page go to PAI_ARTIFACTS.
 
 from __future__ import annotations
 
+import re
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -88,7 +90,8 @@ def test_the_nodes_and_a_gpu_chart_with_data(portal: Portal) -> None:
 
 def test_a_one_gpu_job_from_the_form_succeeds_and_shows_its_log(portal: Portal) -> None:
     name = f"portal-gpu{portal.suffix}"
-    fill_form(portal, name, "nvidia-smi -L || echo no-nvidia-smi\necho portal-job-done", gpu=1)
+    fill_form(portal, name, 'echo "visible GPUs: ${CUDA_VISIBLE_DEVICES:-${NVIDIA_VISIBLE_DEVICES:-none}}"\n'
+                            "echo portal-job-done", gpu=1)
     portal.wait("the job's page", lambda: portal.text("#job-detail h1") == name, 60)
     final = portal.wait("the job to end", lambda: state_of(portal) in ("SUCCEEDED", "FAILED", "STOPPED")
                         and state_of(portal), JOB_TIMEOUT_S, 3)
@@ -100,6 +103,9 @@ def test_a_one_gpu_job_from_the_form_succeeds_and_shows_its_log(portal: Portal) 
     log = portal.wait("the task's stdout", lambda: "portal-job-done" in portal.text("#log-view")
                       and portal.text("#log-view"), 60)
     assert "portal-job-done" in log
+    # the task saw exactly one GPU, and the log is the task's own output (no NodeManager wrapper)
+    assert re.search(r"^visible GPUs: \d+$", log, re.M), log
+    assert not log.startswith("Container: ")
     portal.screenshot("job-detail")
 
 

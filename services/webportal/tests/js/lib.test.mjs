@@ -117,6 +117,9 @@ test("seriesOf and chartGeometry: one path per series inside the box", () => {
   // without yMax the top is the data's maximum
   const g2 = chartGeometry([{ label: "x", points: [[0, 2], [1, 4]] }], { width: 100, height: 100, pad: 0 });
   assert.equal(g2.paths[0].d, "M0,50 L100,0");
+  // room for the labels on the left
+  const g3 = chartGeometry([{ label: "x", points: [[0, 0], [1, 1]] }], { width: 100, height: 100, pad: 10, padLeft: 30 });
+  assert.equal(g3.paths[0].d, "M30,90 L90,10");
 });
 
 test("taskLogPath encodes every part", () => {
@@ -132,4 +135,11 @@ test("toYaml writes the form's protocol as YAML a server reads back", () => {
   assert.match(text, /commands:\n {6}- "echo 'a: b'"\n {6}- ls\n/);
   assert.match(text, /resourcePerInstance:\n {6}cpu: 1\n/);
   assert.equal(toYaml({ a: [], b: {}, c: "true", d: "" }), 'a: []\nb: {}\nc: "true"\nd: ""\n');
+});
+
+test("percent rounds YARN's capacities", async () => {
+  const { percent } = await import("../../src/pai_webportal/static/lib.js");
+  assert.equal(percent(30.000002), "30%");
+  assert.equal(percent(12.55), "12.6%");
+  assert.equal(percent("x"), "–");
 });

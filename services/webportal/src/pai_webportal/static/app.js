@@ -3,7 +3,7 @@
 // is in this image.
 import {
   JOB_STATES, PAGE_SIZE, TERMINAL_STATES, buildJob, chartGeometry, cloneName, formFieldFor, formatBytes,
-  formatDuration, formatTime, jobsQuery, pageCount, rangeParams, renameJobYaml, seriesOf, splitProblems,
+  formatDuration, formatTime, jobsQuery, pageCount, percent, rangeParams, renameJobYaml, seriesOf, splitProblems,
   taskLogPath, toYaml, usage,
 } from "./lib.js";
 
@@ -82,6 +82,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// el's children replaced by these (null, undefined and false left out, as h() does).
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -90,7 +95,7 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 function showBanner(message, kind = "error") {
-  banner.replaceChildren(message ? h("div", { class: `msg ${kind}`, role: "alert" }, message) : "");
+  fill(banner, message ? h("div", { class: `msg ${kind}`, role: "alert" }, message) : null);
 }
 
 function stateBadge(state) {
@@ -352,7 +357,7 @@ async function pageJob(fullName) {
     const s = job.jobStatus || {};
     const terminal = TERMINAL_STATES.includes(s.state);
     const roles = Object.entries(job.taskRoles || {});
-    box.replaceChildren(
+    fill(box,
       h("div", { class: "title-row" }, h("h1", {}, job.name), stateBadge(s.state), h("span", { class: "spacer" }),
         terminal ? null : h("button", { id: "job-stop", class: "danger", onclick: async (ev) => {
           ev.target.disabled = true;
@@ -371,11 +376,12 @@ async function pageJob(fullName) {
       s.appExitDiagnostics ? h("pre", { class: "diagnostics", id: "job-diagnostics" }, s.appExitDiagnostics) : null,
       ...roles.map(([role, r]) => h("div", { class: "role-status", "data-role": role }, h("h2", {}, `Task role ${role}`),
         h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {},
-          ...["#", "State", "Node", "GPUs", "Exit code", "Logs"].map((t) => h("th", {}, t)))),
+          ...["#", "State", "Node", "GPUs", "Exit code", "Started", "Ended", "Logs"].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...(r.taskStatuses || []).map((t) => h("tr", { "data-task": `${role}-${t.taskIndex}` },
           h("td", {}, t.taskIndex), h("td", {}, stateBadge(t.taskState)),
           h("td", {}, t.containerHostname || t.containerIp || "–"), h("td", { class: "n" }, t.containerGpus ?? 0),
           h("td", { class: "n" }, t.containerExitCode ?? "–"),
+          h("td", {}, formatTime(t.launchedTime)), h("td", {}, formatTime(t.completedTime)),
           h("td", {}, ...(t.containerId ? ["stdout", "stderr"].map((file) => h("a", {
             href: "#", class: `log-link log-${file}`, onclick: (ev) => {
               ev.preventDefault();
@@ -392,21 +398,21 @@ async function pageJob(fullName) {
 const CHARTS = [
   { id: "gpu-util", title: "GPU utilisation per node (%)", yMax: 100, format: (v) => `${v}%`,
     query: "avg by (node_name) (nvidiasmi_utilization_gpu)" },
-  { id: "gpu-mem", title: "GPU memory used per node", yMax: null, format: formatBytes,
+  { id: "gpu-mem", title: "GPU memory used per node", yMax: 2 ** 30, format: formatBytes,
     query: "sum by (node_name) (nvidiasmi_memory_used_bytes)" },
 ];
 
 function chart(spec, answer) {
   const series = seriesOf(answer, (m) => m.node_name || "cluster");
-  const g = chartGeometry(series, { width: 640, height: 200, pad: 36, yMax: spec.yMax });
+  const g = chartGeometry(series, { width: 640, height: 200, pad: 24, padLeft: 64, yMax: spec.yMax });
   const colors = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
   const box = h("figure", { class: "chart", "data-metric": spec.id }, h("figcaption", {}, spec.title));
   if (g.empty) { box.append(h("p", { class: "empty" }, "No data yet.")); return box; }
   const time = (t) => { const d = new Date(t * 1000); return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`; };
   box.append(svg("svg", { viewBox: "0 0 640 200", role: "img", "aria-label": spec.title },
-    ...g.yTicks.map((t) => [svg("line", { x1: 36, x2: 604, y1: t.y, y2: t.y, class: "grid" }),
-      svg("text", { x: 32, y: t.y + 4, "text-anchor": "end", class: "tick" }, spec.format(t.label))]),
-    ...g.xTicks.map((t) => svg("text", { x: t.x, y: 196, "text-anchor": "middle", class: "tick" }, time(t.t))),
+    ...g.yTicks.map((t) => [svg("line", { x1: 64, x2: 616, y1: t.y, y2: t.y, class: "grid" }),
+      svg("text", { x: 58, y: t.y + 4, "text-anchor": "end", class: "tick" }, spec.format(t.label))]),
+    ...g.xTicks.map((t) => svg("text", { x: t.x, y: 194, "text-anchor": "middle", class: "tick" }, time(t.t))),
     ...g.paths.map((p, i) => svg("path", { d: p.d, class: "series", stroke: colors[i % colors.length],
       "data-points": p.points, "data-series": p.label }))),
   h("div", { class: "legend" }, ...g.paths.map((p, i) => h("span", {},
@@ -425,7 +431,7 @@ async function pageCluster() {
     vcBox.replaceChildren(h("h1", {}, "Virtual clusters"), h("div", { class: "scroll" }, h("table", {},
       h("thead", {}, h("tr", {}, ...["VC", "Capacity", "Jobs", "Memory (MB)", "vCores", "GPUs"].map((t) => h("th", {}, t)))),
       h("tbody", {}, ...Object.entries(vcs).sort().map(([name, vc]) => h("tr", { "data-vc": name },
-        h("td", {}, name), h("td", { class: "n" }, `${vc.capacity}% (max ${vc.maxCapacity}%)`),
+        h("td", {}, name), h("td", { class: "n" }, `${percent(vc.capacity)} (max ${percent(vc.maxCapacity)})`),
         h("td", { class: "n" }, `${vc.numActiveJobs} running, ${vc.numPendingJobs} waiting`),
         h("td", {}, bar(vc.resourcesUsed.memory, vc.resourcesTotal.memory)),
         h("td", {}, bar(vc.resourcesUsed.vCores, vc.resourcesTotal.vCores)),

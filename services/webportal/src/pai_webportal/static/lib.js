@@ -135,6 +135,12 @@ export function formatDuration(startMs, endMs, nowMs = Date.now()) {
   return `${s}s`;
 }
 
+// A percentage as people read it: "70%", "30%" (YARN's 30.000002), "12.5%".
+export function percent(value) {
+  const n = Number(value);
+  return Number.isFinite(n) ? `${Math.round(n * 10) / 10}%` : "–";
+}
+
 // Used/total as "used / total" and a 0..100 share.
 export function usage(used, total) {
   const u = Number(used) || 0;
@@ -161,14 +167,15 @@ export function seriesOf(answer, labelOf) {
 }
 
 // SVG geometry of a line chart: each series' path ("M x,y L x,y ...") inside width × height with `pad`
-// around, for y from 0 to yMax (at least the data's maximum), plus the axis' tick labels.
-export function chartGeometry(series, { width = 600, height = 180, pad = 32, yMax = null } = {}) {
+// around (`padLeft` on the left, for the labels), for y from 0 to yMax (at least the data's maximum),
+// plus the axis' tick labels.
+export function chartGeometry(series, { width = 600, height = 180, pad = 32, padLeft = pad, yMax = null } = {}) {
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return { paths: [], yTicks: [], xTicks: [], empty: true };
   const t0 = Math.min(...all.map(([t]) => t));
   const t1 = Math.max(...all.map(([t]) => t));
   const top = Math.max(yMax ?? 0, ...all.map(([, v]) => v), 1e-9);
-  const sx = (t) => pad + (t1 === t0 ? 0 : ((t - t0) / (t1 - t0)) * (width - 2 * pad));
+  const sx = (t) => padLeft + (t1 === t0 ? 0 : ((t - t0) / (t1 - t0)) * (width - padLeft - pad));
   const sy = (v) => height - pad + (-(v / top) * (height - 2 * pad));
   const r = (x) => Math.round(x * 10) / 10;
   const paths = series.map((s) => ({
@@ -176,7 +183,7 @@ export function chartGeometry(series, { width = 600, height = 180, pad = 32, yMa
     d: s.points.map(([t, v], i) => `${i === 0 ? "M" : "L"}${r(sx(t))},${r(sy(v))}`).join(" "),
     points: s.points.length,
   }));
-  const yTicks = [0, 0.5, 1].map((f) => ({ y: r(sy(top * f)), label: Number((top * f).toPrecision(3)) }));
+  const yTicks = [0, 0.5, 1].map((f) => ({ y: r(sy(top * f)), label: Number((top * f).toPrecision(6)) }));
   const xTicks = [t0, (t0 + t1) / 2, t1].map((t) => ({ x: r(sx(t)), t }));
   return { paths, yTicks, xTicks, empty: false };
 }
