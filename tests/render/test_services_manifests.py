@@ -1,5 +1,5 @@
 """The Kubernetes objects of every platform service (roles/services/templates/workload.yml.j2),
-rendered with Ansible's templar from the role's defaults as start_one.yml renders them:
+rendered with Ansible's templar from the role's defaults as start.yml renders them:
 placement from the table's node groups (pai_master pinned to the master node, exporters
 as DaemonSets, the GPU exporter on GPU nodes), host network on the design's ports,
 readiness probes from the table, data on the master's disk, secrets only where needed."""
