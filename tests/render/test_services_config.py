@@ -25,7 +25,8 @@ def render(name, **overrides):
 
     variables = dict(inventory.role_defaults("openpai"))   # the services role depends on openpai
     variables.update(inventory.role_defaults("services"))
-    variables.update({"services_master_address": "10.10.0.1"})
+    variables.update({"services_master_address": "10.10.0.1",
+                      "openpai_cluster": {"master_address": "10.10.0.1", "apiserver_address": "10.10.0.9"}})
     variables.update(overrides)
     return Templar(loader=None, variables=variables).template(trust_as_template((TEMPLATES / name).read_text()))
 
@@ -72,6 +73,10 @@ def test_the_rest_server_accepts_its_settings_file(tmp_path):
     # launcher role job_runtime installs.
     assert loaded.yarn_user == "pai"
     assert loaded.launcher_command == "/opt/openpai/launcher/pai-launch"
+    # The node view: the cluster model the pod mounts, the NameNode's web UI, the API server.
+    assert loaded.cluster_file == "/etc/openpai/cluster.yaml"
+    assert loaded.hdfs_namenode_url == "http://10.10.0.1:50070"
+    assert loaded.kubernetes_api_url == "https://10.10.0.9:6443"
     assert "password" not in conf.read_text() and "secret" not in conf.read_text()
 
 
