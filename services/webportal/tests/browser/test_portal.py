@@ -91,7 +91,7 @@ def test_the_nodes_and_a_gpu_chart_with_data(portal: Portal) -> None:
 def test_a_one_gpu_job_from_the_form_succeeds_and_shows_its_log(portal: Portal) -> None:
     name = f"portal-gpu{portal.suffix}"
     fill_form(portal, name, 'echo "visible GPUs: ${CUDA_VISIBLE_DEVICES:-${NVIDIA_VISIBLE_DEVICES:-none}}"\n'
-                            "echo portal-job-done", gpu=1)
+                            "echo portal-job-done\nsleep 25", gpu=1)  # seen running: its log link (see verify_jobs)
     portal.wait("the job's page", lambda: portal.text("#job-detail h1") == name, 60)
     final = portal.wait("the job to end", lambda: state_of(portal) in ("SUCCEEDED", "FAILED", "STOPPED")
                         and state_of(portal), JOB_TIMEOUT_S, 3)
