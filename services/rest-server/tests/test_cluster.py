@@ -159,3 +159,18 @@ def test_endpoint_needs_a_login_and_answers_any_user(make_client: Any, model_fil
         assert body["problems"]["hdfs"].startswith("HDFS: not configured")
         # through pylon's prefix too
         assert client.get("/rest-server/api/v2/cluster/nodes", headers=headers).status_code == 200
+
+
+def test_a_source_answering_no_json_object_is_named(model_file: Path, fake_rm: FakeResourceManager,
+                                                    tmp_path: Path) -> None:
+    class Odd(Sources):
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            if request.url.host == "nn.test":
+                return httpx.Response(200, text="<html>login</html>")
+            if request.url.host == "kube.test":
+                return httpx.Response(200, json=[1, 2])
+            return super().handle(request)
+
+    answer = make_view(model_file, Odd(), fake_rm, tmp_path).nodes()
+    assert answer["problems"]["hdfs"] == "NameNode: the answer is not JSON"
+    assert answer["problems"]["kubernetes"] == "Kubernetes: the answer is not a JSON object"

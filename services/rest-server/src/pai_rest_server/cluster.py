@@ -22,7 +22,7 @@ from typing import Any, Callable
 import httpx
 import yaml
 
-from .yarn import Node, YarnBackend, YarnError
+from .yarn import Node, YarnBackend, YarnError, json_object
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,9 @@ class ClusterView:
         if resp.status_code >= 300:
             raise SourceError(f"{what}: HTTP {resp.status_code}")
         try:
-            data = resp.json()
-        except ValueError:
-            raise SourceError(f"{what}: the answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise SourceError(f"{what}: the answer is not a JSON object")
-        return data
+            return json_object(resp)
+        except ValueError as exc:
+            raise SourceError(f"{what}: {exc}") from None
 
     def _kubernetes(self) -> dict[str, bool]:
         s = self.sources

@@ -262,12 +262,9 @@ class ResourceManagerClient:
         if resp.status_code >= 400:
             raise YarnError(f"ResourceManager {method} {path}: HTTP {resp.status_code}: {_diagnostics(resp)}")
         try:
-            data = resp.json()
-        except ValueError:
-            raise YarnError(f"ResourceManager {method} {path}: the answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise YarnError(f"ResourceManager {method} {path}: the answer is not a JSON object")
-        return data
+            return json_object(resp)
+        except ValueError as exc:
+            raise YarnError(f"ResourceManager {method} {path}: {exc}") from None
 
     def queues(self) -> list[Queue]:
         return parse_scheduler(self._json("GET", "/ws/v1/cluster/scheduler") or {})
@@ -328,6 +325,17 @@ class ResourceManagerClient:
             raise YarnError(f"NodeManager {node}: GET {container_id}/{file}: HTTP {resp.status_code}: "
                             f"{_diagnostics(resp)}")
         return unwrap_nm_log(resp.text)
+
+
+def json_object(resp: httpx.Response) -> dict[str, Any]:
+    """An answer's JSON object; ValueError saying what it is instead (not JSON, or not an object)."""
+    try:
+        data = resp.json()
+    except ValueError:
+        raise ValueError("the answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("the answer is not a JSON object")
+    return data
 
 
 def unwrap_nm_log(text: str) -> str:
